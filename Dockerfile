@@ -1,0 +1,16 @@
+# FrameMind: HTTP + MCP video QA on the embedded model (CPU only).
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY src ./src
+COPY tools ./tools
+COPY prompts ./prompts
+COPY datasets ./datasets
+COPY models ./models
+COPY bench ./bench
+RUN npm ci && npm prune --omit=dev
+ENV NODE_ENV=production
+EXPOSE 8080
+# Binds a non-loopback address, so an API key is required: pass FRAMEMIND_API_KEY at run time.
+CMD ["node", "dist/src/cli/framemind.js", "serve", "--host", "0.0.0.0", "--port", "8080", "--roots", "/data"]

@@ -1,0 +1,276 @@
+// Decoder-only multimodal transformer: config, parameter specs/init, and graph construction for
+// training (SFT / GRPO losses with all parameter gradients) and inference (optionally KV-cached).
+import { z } from 'zod';
+import { gradients } from './autodiff.js';
+import { Graph, type Tensor } from './graph.js';
+import { exportOnnx } from './onnx.js';
+import type { Rng } from './rng.js';
+
+export const TransformerConfigSchema = z
+  .object({
+    vocabSize: z.number().int().positive(),
+    dModel: z.number().int().positive(),
+    nLayers: z.number().int().positive(),
+    nHeads: z.number().int().positive(),
+    dFF: z.number().int().positive(),
+    maxSeq: z.number().int().positive(),
+    /** Floats per visual token: one 28x28 RGB patch = 2352. */
+    patchDim: z.number().int().positive(),
+    /** Sinusoidal features of a visual token's timestamp (even). */
+    timeFeatures: z.number().int().positive().multipleOf(2),
+    lnEps: z.number().positive().default(1e-5),
+  })
+  .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' });
+
+export type TransformerConfig = z.infer<typeof TransformerConfigSchema>;
+export type TransformerConfigInput = z.input<typeof TransformerConfigSchema>;
+
+export function parseTransformerConfig(raw: unknown): TransformerConfig {
+  return TransformerConfigSchema.parse(raw);
+}
+
+export type ParamStore = Record<string, Float32Array>;
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: 'normal' | 'zeros' | 'ones';
+  std?: number;
+  /** Excluded from weight decay (norm gains, biases, embeddings of position). */
+  noDecay?: boolean;
+}
+
+export function paramSpecs(c: TransformerConfig): ParamSpec[] {
+  const D = c.dModel;
+  const resid = 0.02 / Math.sqrt(2 * c.nLayers); // GPT-2 style: keeps the residual stream variance flat
+  const w = (name: string, shape: number[], std = 0.02): ParamSpec => ({ name, shape, init: 'normal', std });
+  const b = (name: string, n: number): ParamSpec => ({ name, shape: [n], init: 'zeros', noDecay: true });
+  const ln = (p: string): ParamSpec[] => [{ name: `${p}.g`, shape: [D], init: 'ones', noDecay: true }, b(`${p}.b`, D)];
+  const specs: ParamSpec[] = [
+    w('tok_emb', [c.vocabSize, D]),
+    { ...w('pos_emb', [c.maxSeq, D], 0.01), noDecay: true },
+    w('patch.w', [c.patchDim, D], 1 / Math.sqrt(c.patchDim)),
+    b('patch.b', D),
+    w('time.w', [c.timeFeatures, D]),
+  ];
+  for (let l = 0; l < c.nLayers; l++) {
+    const p = `h${l}`;
+    specs.push(
+      ...ln(`${p}.ln1`),
+      w(`${p}.qkv.w`, [D, 3 * D]),
+      b(`${p}.qkv.b`, 3 * D),
+      w(`${p}.proj.w`, [D, D], resid),
+      b(`${p}.proj.b`, D),
+      ...ln(`${p}.ln2`),
+      w(`${p}.fc1.w`, [D, c.dFF]),
+      b(`${p}.fc1.b`, c.dFF),
+      w(`${p}.fc2.w`, [c.dFF, D], resid),
+      b(`${p}.fc2.b`, D),
+    );
+  }
+  specs.push(...ln('lnf'));
+  return specs;
+}
+
+export function countParams(c: TransformerConfig): number {
+  return paramSpecs(c).reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0);
+}
+
+/** Seeded init: parameters are drawn in spec order from `rng`. */
+export function initParams(c: TransformerConfig, rng: Rng): ParamStore {
+  const out: ParamStore = {};
+  for (const s of paramSpecs(c)) {
+    const n = s.shape.reduce((p, d) => p * d, 1);
+    const a = new Float32Array(n);
+    if (s.init === 'ones') a.fill(1);
+    else if (s.init === 'normal') for (let i = 0; i < n; i++) a[i] = rng.normal(0, s.std ?? 0.02);
+    out[s.name] = a;
+  }
+  return out;
+}
+
+export type LossType = 'sft' | 'grpo';
+export interface GrpoLossOptions {
+  epsLow: number;
+  epsHigh: number;
+  /** KL(k3) coefficient toward the reference policy. */
+  beta: number;
+}
+export const DEFAULT_GRPO: GrpoLossOptions = { epsLow: 0.2, epsHigh: 0.28, beta: 0.01 };
+
+export interface BuiltGraph {
+  model: Uint8Array;
+  inputNames: string[];
+  outputNames: string[];
+}
+
+/** Symbolic dims: B batch, T new positions, NV visual tokens, P past length (KV cache). */
+interface SeqInputs {
+  tokens: Tensor;
+  positions: Tensor;
+  patchSlot: Tensor;
+  patches: Tensor;
+  patchTimes: Tensor;
+}
+
+function seqInputs(g: Graph, c: TransformerConfig): SeqInputs {
+  return {
+    tokens: g.input('tokens', 'int32', ['B', 'T']),
+    positions: g.input('positions', 'int32', ['B', 'T']),
+    patchSlot: g.input('patch_slot', 'int32', ['B', 'T']),
+    patches: g.input('patches', 'float32', ['NV', c.patchDim]),
+    patchTimes: g.input('patch_times', 'float32', ['NV']),
+  };
+}
+
+function paramInputs(g: Graph, c: TransformerConfig): Map<string, Tensor> {
+  return new Map(paramSpecs(c).map((s) => [s.name, g.input(s.name, 'float32', s.shape)]));
+}
+
+/** Periods from 0.5 s to ~2000 s so both frame-to-frame and whole-video offsets are visible. */
+export function timeFrequencies(n: number): Float32Array {
+  const half = n / 2;
+  return Float32Array.from({ length: half }, (_, i) => (2 * Math.PI) / (0.5 * Math.pow(4000, half > 1 ? i / (half - 1) : 0)));
+}
+
+interface BodyOut {
+  hidden: Tensor;
+  present: Tensor[];
+}
+
+/**
+ * Embeddings + decoder blocks. With `past` (per layer K, V of shape [B,H,P,Dh]), new keys/values
+ * are appended and returned as `present`; key positions are 0..P+T-1 and a query at position p
+ * sees keys at positions <= p.
+ */
+function body(g: Graph, c: TransformerConfig, p: Map<string, Tensor>, x: SeqInputs, past?: Tensor[]): BodyOut {
+  const P = (n: string): Tensor => {
+    const t = p.get(n);
+    if (!t) throw new Error(`missing parameter ${n}`);
+    return t;
+  };
+  const D = c.dModel;
+  const H = c.nHeads;
+  const Dh = D / H;
+  // Visual tokens: patch projection + time embedding; row 0 of the table is the "no patch" row.
+  const angles = g.mul(g.unsqueeze(x.patchTimes, [-1]), g.constant(timeFrequencies(c.timeFeatures), [c.timeFeatures / 2]));
+  const timeFeat = g.concat([g.sin(angles), g.cos(angles)], -1);
+  const vis = g.add(g.add(g.matmul(x.patches, P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
+  const table = g.concat([g.constant(new Float32Array(D), [1, D]), vis], 0);
+  const isText = g.unsqueeze(g.cast(g.equal(x.patchSlot, g.constant(new Int32Array([0]), [], 'int32')), 'float32'), [-1]);
+  let h = g.add(g.add(g.mul(g.gather(P('tok_emb'), x.tokens), isText), g.gather(table, x.patchSlot)), g.gather(P('pos_emb'), x.positions));
+
+  const qpos = g.unsqueeze(g.cast(x.positions, 'int64'), [1, 3]); // [B,1,T,1]
+  let bias: Tensor | null = null;
+  const present: Tensor[] = [];
+  const scale = 1 / Math.sqrt(Dh);
+  for (let l = 0; l < c.nLayers; l++) {
+    const n = `h${l}`;
+    const a = g.layerNorm(h, P(`${n}.ln1.g`), P(`${n}.ln1.b`), c.lnEps);
+    const qkv = g.add(g.matmul(a, P(`${n}.qkv.w`)), P(`${n}.qkv.b`));
+    const heads = (i: number): Tensor => g.transpose(g.reshape(g.slice(qkv, 2, i * D, (i + 1) * D), [0, 0, H, Dh]), [0, 2, 1, 3]);
+    const q = g.mul(heads(0), scale);
+    let k = heads(1);
+    let v = heads(2);
+    if (past) {
+      k = g.concat([past[2 * l]!, k], 2);
+      v = g.concat([past[2 * l + 1]!, v], 2);
+      present.push(k, v);
+    }
+    if (!bias) {
+      const kpos = g.unsqueeze(g.range(g.dim(k, 2)), [0, 1, 2]); // [1,1,1,S]
+      bias = g.where(g.lessOrEqual(kpos, qpos), 0, -1e9);
+    }
+    const att = g.softmax(g.add(g.matmul(q, g.t(k)), bias), -1);
+    const ctx = g.reshape(g.transpose(g.matmul(att, v), [0, 2, 1, 3]), [0, 0, D]);
+    h = g.add(h, g.add(g.matmul(ctx, P(`${n}.proj.w`)), P(`${n}.proj.b`)));
+    const m = g.layerNorm(h, P(`${n}.ln2.g`), P(`${n}.ln2.b`), c.lnEps);
+    const f = g.gelu(g.add(g.matmul(m, P(`${n}.fc1.w`)), P(`${n}.fc1.b`)));
+    h = g.add(h, g.add(g.matmul(f, P(`${n}.fc2.w`)), P(`${n}.fc2.b`)));
+  }
+  return { hidden: g.layerNorm(h, P('lnf.g'), P('lnf.b'), c.lnEps), present };
+}
+
+/** Tied LM head: logits = h @ tok_emb^T. */
+function logitsOf(g: Graph, p: Map<string, Tensor>, hidden: Tensor): Tensor {
+  return g.matmul(hidden, g.t(p.get('tok_emb')!));
+}
+
+function maskedMean(g: Graph, perTok: Tensor, mask: Tensor, denom: Tensor): Tensor {
+  return g.div(g.sumAll(g.mul(perTok, mask)), denom);
+}
+
+/**
+ * Training graph. Inputs: parameters (by name), tokens/positions/patch_slot [B,T] int32,
+ * patches [NV,patchDim], patch_times [NV], targets [B,T] int32, loss_mask [B,T] float; for
+ * 'grpo' also old_logprobs, ref_logprobs, advantages [B,T]. Outputs: loss, logprobs [B,T],
+ * (grpo: clip_frac, kl, entropy), and `grad.<param>` for every parameter.
+ */
+export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: GrpoLossOptions = DEFAULT_GRPO): BuiltGraph {
+  const g = new Graph();
+  const params = paramInputs(g, c);
+  const seq = seqInputs(g, c);
+  const targets = g.input('targets', 'int32', ['B', 'T']);
+  const mask = g.input('loss_mask', 'float32', ['B', 'T']);
+  const extra: Tensor[] = [];
+  const { hidden } = body(g, c, params, seq);
+  const logp = g.logSoftmax(logitsOf(g, params, hidden), -1);
+  const lp = g.pickLast(logp, targets);
+  const denom = g.clip(g.sumAll(mask), 1, 3e38); // token-mean over the whole batch; empty mask -> 0
+  const outputs: Record<string, Tensor> = {};
+  if (lossType === 'sft') {
+    outputs['loss'] = g.neg(maskedMean(g, lp, mask, denom));
+  } else {
+    const old = g.input('old_logprobs', 'float32', ['B', 'T']);
+    const ref = g.input('ref_logprobs', 'float32', ['B', 'T']);
+    const adv = g.input('advantages', 'float32', ['B', 'T']);
+    extra.push(old, ref, adv);
+    const ratio = g.exp(g.sub(lp, old));
+    const pg1 = g.mul(ratio, adv);
+    const pg2 = g.mul(g.clip(ratio, 1 - grpo.epsLow, 1 + grpo.epsHigh), adv);
+    const obj = g.where(g.lessOrEqual(pg1, pg2), pg1, pg2); // min(): the pessimistic PPO bound
+    const d = g.sub(ref, lp);
+    const kl = g.sub(g.sub(g.exp(d), d), 1); // k3 estimator of KL(pi || ref), >= 0
+    const perTok = grpo.beta !== 0 ? g.sub(g.mul(kl, grpo.beta), obj) : g.neg(obj);
+    outputs['loss'] = maskedMean(g, perTok, mask, denom);
+    outputs['clip_frac'] = maskedMean(g, g.cast(g.less(pg2, pg1), 'float32'), mask, denom);
+    outputs['kl'] = maskedMean(g, kl, mask, denom);
+    outputs['entropy'] = maskedMean(g, g.neg(g.reduceSum(g.mul(g.exp(logp), logp), [-1])), mask, denom);
+  }
+  outputs['logprobs'] = lp;
+  const names = [...params.keys()];
+  const grads = gradients(g, outputs['loss']!, [...params.values()]);
+  names.forEach((n, i) => (outputs[`grad.${n}`] = grads[i]!));
+  const inputs = [...params.values(), ...Object.values(seq), targets, mask, ...extra];
+  return {
+    model: exportOnnx(g, { inputs, outputs, name: `train_${lossType}` }),
+    inputNames: inputs.map((t) => t.name),
+    outputNames: Object.keys(outputs),
+  };
+}
+
+/**
+ * Inference graph. Inputs: parameters, tokens/positions/patch_slot [B,T], patches, patch_times;
+ * with kvCache also past_k.<l>, past_v.<l> [B,nHeads,P,dModel/nHeads]. Outputs: logits [B,T,V]
+ * (and present_k.<l>, present_v.<l> [B,nHeads,P+T,Dh] with kvCache).
+ */
+export function buildForwardGraph(c: TransformerConfig, opts: { kvCache: boolean }): BuiltGraph {
+  const g = new Graph();
+  const params = paramInputs(g, c);
+  const seq = seqInputs(g, c);
+  const Dh = c.dModel / c.nHeads;
+  const past: Tensor[] = [];
+  if (opts.kvCache) {
+    for (let l = 0; l < c.nLayers; l++) {
+      past.push(g.input(`past_k.${l}`, 'float32', ['B', c.nHeads, 'P', Dh]), g.input(`past_v.${l}`, 'float32', ['B', c.nHeads, 'P', Dh]));
+    }
+  }
+  const { hidden, present } = body(g, c, params, seq, opts.kvCache ? past : undefined);
+  const outputs: Record<string, Tensor> = { logits: logitsOf(g, params, hidden) };
+  present.forEach((t, i) => (outputs[`present_${i % 2 ? 'v' : 'k'}.${i >> 1}`] = t));
+  const inputs = [...params.values(), ...Object.values(seq), ...past];
+  return {
+    model: exportOnnx(g, { inputs, outputs, name: opts.kvCache ? 'forward_kv' : 'forward' }),
+    inputNames: inputs.map((t) => t.name),
+    outputNames: Object.keys(outputs),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Dynamic resolution as Qwen2.5-VL's smart_resize, so token counts match real VLMs:
+ * both sides multiples of 28, pixels clamped into [minPixels, maxPixels], aspect kept,
+ * Python round-half-even. A rung is a named [minPixels, maxPixels]; a ladder an ordered list.
+ */
+import { z } from "zod";
+import { FramemindError } from "../errors.js";
+
+export const PATCH = 28;
+export const PIXELS_PER_TOKEN = PATCH * PATCH;
+const MAX_ASPECT = 200;
+
+export interface Rung {
+  name: string;
+  minPixels: number;
+  maxPixels: number;
+}
+
+export interface Ladder {
+  name: string;
+  rungs: readonly Rung[];
+}
+
+const tok = (n: number) => n * PIXELS_PER_TOKEN;
+
+export const LADDERS = {
+  qwen: {
+    name: "qwen",
+    rungs: [
+      { name: "low", minPixels: tok(4), maxPixels: tok(128) },
+      { name: "mid", minPixels: tok(4), maxPixels: tok(384) },
+      { name: "high", minPixels: tok(4), maxPixels: tok(768) },
+    ],
+  },
+  tiny: {
+    name: "tiny",
+    rungs: [
+      { name: "low", minPixels: tok(1), maxPixels: tok(4) },
+      { name: "high", minPixels: tok(1), maxPixels: tok(16) },
+    ],
+  },
+} as const satisfies Record<string, Ladder>;
+
+export type LadderName = keyof typeof LADDERS;
+export const LadderNameSchema = z.enum(Object.keys(LADDERS) as [LadderName, ...LadderName[]]);
+
+/** Python's round(): half to even. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (Math.abs(d - 0.5) < 1e-9) return f % 2 === 0 ? f : f + 1;
+  return Math.round(x);
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/** Qwen2.5-VL smart_resize with factor 28. */
+export function smartResize(height: number, width: number, minPixels: number, maxPixels: number, factor = PATCH): { height: number; width: number } {
+  if (!(height > 0 && width > 0)) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `image size must be positive, got ${width}x${height}` });
+  if (!(minPixels > 0 && maxPixels >= minPixels)) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `need 0 < min_pixels <= max_pixels, got ${minPixels}, ${maxPixels}` });
+  if (Math.max(height, width) / Math.min(height, width) > MAX_ASPECT) {
+    throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `aspect ratio above ${MAX_ASPECT}: ${width}x${height}` });
+  }
+  let h = Math.max(factor, roundHalfEven(height / factor) * factor);
+  let w = Math.max(factor, roundHalfEven(width / factor) * factor);
+  if (h * w > maxPixels) {
+    const beta = Math.sqrt((height * width) / maxPixels);
+    h = Math.max(factor, Math.floor(height / beta / factor) * factor);
+    w = Math.max(factor, Math.floor(width / beta / factor) * factor);
+  } else if (h * w < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    h = Math.ceil((height * beta) / factor) * factor;
+    w = Math.ceil((width * beta) / factor) * factor;
+  }
+  return { height: h, width: w };
+}
+
+export function tokensFor(size: Size): number {
+  return (size.height / PATCH) * (size.width / PATCH);
+}
+
+/** A clip's frames are counted in pairs (temporal patch 2), as Qwen2.5-VL does. */
+export function clipTokens(frameCount: number, size: Size): number {
+  return Math.ceil(frameCount / 2) * tokensFor(size);
+}
+
+/** Resolution request: a rung of a ladder, or explicit pixel bounds. */
+export type Resolution = { ladder: LadderName; rung: string } | { minPixels: number; maxPixels: number };
+
+export function findRung(ladder: LadderName, rung: string): Rung {
+  const found = LADDERS[ladder].rungs.find((r) => r.name === rung);
+  if (!found) {
+    const names = LADDERS[ladder].rungs.map((r) => r.name).join(", ");
+    throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `unknown rung '${rung}' for ladder '${ladder}' (valid: ${names})` });
+  }
+  return found;
+}
+
+export function rungNames(ladder: LadderName): string[] {
+  return LADDERS[ladder].rungs.map((r) => r.name);
+}
+
+/**
+ * Output size for a source frame. A named rung never upscales beyond the source (above its
+ * minPixels), so on a small video two rungs can give the same size; explicit bounds are taken as given.
+ */
+export function targetSize(src: Size, res: Resolution): Size {
+  if ("rung" in res) {
+    const r = findRung(res.ladder, res.rung);
+    const cap = Math.max(r.minPixels, Math.min(r.maxPixels, src.width * src.height));
+    const s = smartResize(src.height, src.width, r.minPixels, cap);
+    return { width: s.width, height: s.height };
+  }
+  const s = smartResize(src.height, src.width, res.minPixels, res.maxPixels);
+  return { width: s.width, height: s.height };
+}
+
+/** Pixel count of a rung's output for a source size (used for legibility checks). */
+export function pixelsAt(src: Size, res: Resolution): number {
+  const s = targetSize(src, res);
+  return s.width * s.height;
+}

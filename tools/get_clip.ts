@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { getClip, type LadderName } from "../src/video/index.js";
+import { round1, rungSchema, seconds } from "./get_frames.js";
+import type { FramesOutput, Tool } from "./types.js";
+
+const schema = (ladder: LadderName) =>
+  z
+    .object({
+      start: seconds.describe("clip start (seconds)"),
+      end: seconds.describe("clip end (seconds)"),
+      count: z.number().int().min(8).max(20).default(16).describe("frames in the clip (8 to 20); frames are counted in pairs for tokens"),
+      rung: rungSchema(ladder),
+    })
+    .refine((a) => a.end > a.start, { message: "end must be after start" });
+
+export const getClipTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
+  name: "get_clip",
+  description: "Watch a short clip: 8 to 20 frames evenly over [start, end] at a resolution rung (dense look at motion or counts).",
+  schema,
+  async run(video, args, ctx) {
+    const r = await getClip(
+      { video, start: round1(args.start), end: round1(args.end), count: args.count, resolution: { ladder: ctx.ladder, rung: args.rung } },
+      { ...ctx.paths, signal: ctx.signal, timeoutMs: ctx.timeoutMs, maxFrames: ctx.maxFrames, maxDurationS: ctx.maxDurationS },
+    );
+    return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung: args.rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video };
+  },
+};

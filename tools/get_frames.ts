@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { getFrames, rungNames, type LadderName } from "../src/video/index.js";
+import type { FramesOutput, Tool } from "./types.js";
+
+/** Timestamps travel at 0.1 s resolution, as the protocol writes them. */
+export const seconds = z.number().min(0).describe("seconds from the start of the video (0.1 s resolution)");
+export const rungSchema = (ladder: LadderName) =>
+  z.enum(rungNames(ladder) as [string, ...string[]]).describe(`resolution rung of the '${ladder}' ladder: ${rungNames(ladder).join(" < ")}`);
+
+export const round1 = (t: number) => Math.round(t * 10) / 10;
+
+const schema = (ladder: LadderName) =>
+  z
+    .object({
+      timestamps: z.array(seconds).min(1).max(16).optional().describe("exact moments to look at"),
+      start: seconds.optional().describe("start of an interval to sample (with end and count)"),
+      end: seconds.optional().describe("end of the interval"),
+      count: z.number().int().min(1).max(16).optional().describe("frames spread evenly over [start, end]"),
+      rung: rungSchema(ladder),
+      mode: z.enum(["exact", "tolerant"]).default("exact").describe("exact: the frame shown at t; tolerant: nearest keyframe (faster)"),
+    })
+    .refine((a) => (a.timestamps !== undefined) !== (a.start !== undefined || a.end !== undefined || a.count !== undefined), {
+      message: "give either timestamps, or start, end and count",
+    })
+    .refine((a) => a.timestamps !== undefined || (a.start !== undefined && a.end !== undefined && a.count !== undefined), {
+      message: "an interval needs start, end and count",
+    });
+
+export type GetFramesArgs = z.infer<ReturnType<typeof schema>>;
+
+export const getFramesTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
+  name: "get_frames",
+  description: "Look at frames of the video: at given timestamps, or `count` frames spread over [start, end], at a resolution rung. Returns the frames with their real timestamps and visual-token cost.",
+  schema,
+  async run(video, args, ctx) {
+    const r = await getFrames(
+      {
+        video,
+        ...(args.timestamps ? { at: args.timestamps.map(round1) } : { span: { start: round1(args.start!), end: round1(args.end!), count: args.count! } }),
+        resolution: { ladder: ctx.ladder, rung: args.rung },
+        mode: args.mode,
+      },
+      { ...ctx.paths, signal: ctx.signal, timeoutMs: ctx.timeoutMs, maxFrames: ctx.maxFrames, maxDurationS: ctx.maxDurationS },
+    );
+    return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung: args.rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video };
+  },
+};
