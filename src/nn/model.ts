@@ -1,0 +1,316 @@
+// Runs the transformer graphs: session caching, feed building, loss+gradients, and generation
+// (with or without KV cache) with seeded temperature / top-p sampling.
+import { Rng } from './rng.js';
+import { Session, f32, i32, type SessionOptions, type TensorValue } from './runtime.js';
+import {
+  DEFAULT_GRPO,
+  buildForwardGraph,
+  buildTrainGraph,
+  initParams,
+  paramSpecs,
+  type BuiltGraph,
+  type GrpoLossOptions,
+  type LossType,
+  type ParamStore,
+  type TransformerConfig,
+} from './transformer.js';
+
+/** Rows of a batch, flattened row-major ([B*T]). Sequences are left-aligned, padding at the end. */
+export interface SequenceBatch {
+  batch: number;
+  seq: number;
+  /** Text token ids; ignored at visual positions. */
+  tokens: Int32Array;
+  /** 0 = text token, k > 0 = visual token taken from row k-1 of `patches`. Default: all text. */
+  patchSlot?: Int32Array;
+  /** [NV * patchDim] patch vectors. */
+  patches?: Float32Array;
+  /** [NV] timestamps (seconds) of the visual tokens. */
+  patchTimes?: Float32Array;
+  /** Default 0..T-1 in each row. */
+  positions?: Int32Array;
+}
+
+export interface SftBatch extends SequenceBatch {
+  /** Next-token targets per position. */
+  targets: Int32Array;
+  /** 1 where the position's target counts in the loss (never on visual-token targets). */
+  lossMask: Float32Array;
+}
+
+export interface GrpoBatch extends SftBatch {
+  oldLogprobs: Float32Array;
+  refLogprobs: Float32Array;
+  advantages: Float32Array;
+}
+
+export interface StepResult {
+  loss: number;
+  /** Per-position log-prob of the target, [B*T]. */
+  logprobs: Float32Array;
+  /** GRPO only. */
+  clipFrac?: number;
+  kl?: number;
+  entropy?: number;
+  grads: ParamStore;
+  /** Milliseconds spent building feeds / inside onnxruntime. */
+  timing: { feedMs: number; runMs: number };
+}
+
+export type PromptItem = { token: number } | { patch: Float32Array; time: number };
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 = greedy. Default 1. */
+  temperature?: number;
+  /** Nucleus mass. Default 1 (off). */
+  topP?: number;
+  rng: Rng;
+  stopTokens?: readonly number[];
+  /** Default true. */
+  useCache?: boolean;
+}
+
+export interface GenerateResult {
+  tokens: number[];
+  /** Log-prob of each generated token under the untempered model distribution. */
+  logprobs: number[];
+}
+
+function isGrpo(b: SftBatch): b is GrpoBatch {
+  return 'advantages' in b;
+}
+
+export class TransformerModel {
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly defaultPositions = new Map<string, Int32Array>();
+
+  constructor(
+    readonly config: TransformerConfig,
+    public params: ParamStore,
+    private readonly sessionOptions: SessionOptions = {},
+  ) {
+    const missing = paramSpecs(config).filter((s) => params[s.name]?.length !== s.shape.reduce((p, d) => p * d, 1));
+    if (missing.length) throw new Error(`parameters missing or mis-sized: ${missing.map((s) => s.name).join(', ')}`);
+  }
+
+  static init(config: TransformerConfig, seed: number, opts?: SessionOptions): TransformerModel {
+    return new TransformerModel(config, initParams(config, new Rng(seed)), opts);
+  }
+
+  /** Sessions are built once per graph kind; symbolic dims let every batch shape reuse them. */
+  private session(key: string, build: () => BuiltGraph): Promise<Session> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = Session.create(build().model, this.sessionOptions);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private paramFeeds(): Record<string, TensorValue> {
+    const feeds: Record<string, TensorValue> = {};
+    for (const s of paramSpecs(this.config)) feeds[s.name] = f32(this.params[s.name]!, s.shape);
+    return feeds;
+  }
+
+  private seqFeeds(b: SequenceBatch): Record<string, TensorValue> {
+    const { batch: B, seq: T } = b;
+    const n = B * T;
+    if (T > this.config.maxSeq) throw new Error(`sequence length ${T} exceeds maxSeq ${this.config.maxSeq}`);
+    const check = (name: string, a: { length: number } | undefined, want: number): void => {
+      if (a && a.length !== want) throw new Error(`${name}: ${a.length} values, expected ${want}`);
+    };
+    check('tokens', b.tokens, n);
+    check('patchSlot', b.patchSlot, n);
+    check('positions', b.positions, n);
+    const P = this.config.patchDim;
+    let nv = (b.patches?.length ?? 0) / P;
+    if (!Number.isInteger(nv)) throw new Error(`patches length ${b.patches?.length} is not a multiple of patchDim ${P}`);
+    check('patchTimes', b.patchTimes ?? new Float32Array(0), nv);
+    let patches = b.patches ?? new Float32Array(0);
+    let times = b.patchTimes ?? new Float32Array(0);
+    if (nv === 0) {
+      // One dummy row (never referenced) avoids zero-sized tensors in the graph.
+      nv = 1;
+      patches = new Float32Array(P);
+      times = new Float32Array(1);
+    }
+    return {
+      tokens: i32(b.tokens, [B, T]),
+      positions: i32(b.positions ?? this.positionsFor(B, T), [B, T]),
+      patch_slot: i32(b.patchSlot ?? new Int32Array(n), [B, T]),
+      patches: f32(patches, [nv, P]),
+      patch_times: f32(times, [nv]),
+    };
+  }
+
+  private positionsFor(B: number, T: number): Int32Array {
+    const key = `${B}x${T}`;
+    let p = this.defaultPositions.get(key);
+    if (!p) {
+      p = new Int32Array(B * T);
+      for (let i = 0; i < B * T; i++) p[i] = i % T;
+      this.defaultPositions.set(key, p);
+    }
+    return p;
+  }
+
+  /** Loss, metrics and gradients for one batch. GRPO batches select the GRPO loss. */
+  async lossAndGrads(batch: SftBatch | GrpoBatch, grpo: GrpoLossOptions = DEFAULT_GRPO): Promise<StepResult> {
+    const t0 = performance.now();
+    const lossType: LossType = isGrpo(batch) ? 'grpo' : 'sft';
+    const key = lossType === 'sft' ? 'train:sft' : `train:grpo:${grpo.epsLow}:${grpo.epsHigh}:${grpo.beta}`;
+    const session = await this.session(key, () => buildTrainGraph(this.config, lossType, grpo));
+    const dims = [batch.batch, batch.seq];
+    const feeds: Record<string, TensorValue> = {
+      ...this.paramFeeds(),
+      ...this.seqFeeds(batch),
+      targets: i32(batch.targets, dims),
+      loss_mask: f32(batch.lossMask, dims),
+    };
+    if (isGrpo(batch)) {
+      feeds['old_logprobs'] = f32(batch.oldLogprobs, dims);
+      feeds['ref_logprobs'] = f32(batch.refLogprobs, dims);
+      feeds['advantages'] = f32(batch.advantages, dims);
+    }
+    const t1 = performance.now();
+    const out = await session.run(feeds);
+    const t2 = performance.now();
+    const scalar = (k: string): number | undefined => (out[k] ? (out[k].data[0] as number) : undefined);
+    const grads: ParamStore = {};
+    for (const s of paramSpecs(this.config)) grads[s.name] = out[`grad.${s.name}`]!.data as Float32Array;
+    return {
+      loss: scalar('loss')!,
+      logprobs: out['logprobs']!.data as Float32Array,
+      ...(lossType === 'grpo' ? { clipFrac: scalar('clip_frac')!, kl: scalar('kl')!, entropy: scalar('entropy')! } : {}),
+      grads,
+      timing: { feedMs: t1 - t0, runMs: t2 - t1 },
+    };
+  }
+
+  /** Logits [B*T*V] for a batch without cache. */
+  async logits(batch: SequenceBatch): Promise<Float32Array> {
+    const s = await this.session('fwd', () => buildForwardGraph(this.config, { kvCache: false }));
+    const out = await s.run({ ...this.paramFeeds(), ...this.seqFeeds(batch) }, ['logits']);
+    return out['logits']!.data as Float32Array;
+  }
+
+  /** Log-prob of `targets` at every position (e.g. old / reference log-probs for GRPO). */
+  async logprobs(batch: SequenceBatch & { targets: Int32Array }): Promise<Float32Array> {
+    const logits = await this.logits(batch);
+    const V = this.config.vocabSize;
+    const out = new Float32Array(batch.batch * batch.seq);
+    for (let i = 0; i < out.length; i++) out[i] = logSoftmaxAt(logits, i * V, V, batch.targets[i]!);
+    return out;
+  }
+
+  /** Generate text tokens after a (text + visual) prompt, batch size 1. */
+  async generate(prompt: readonly PromptItem[], opts: GenerateOptions): Promise<GenerateResult> {
+    const useCache = opts.useCache ?? true;
+    const V = this.config.vocabSize;
+    const seq: PromptItem[] = [...prompt];
+    const result: GenerateResult = { tokens: [], logprobs: [] };
+    const kvSession = useCache ? await this.session('fwd:kv', () => buildForwardGraph(this.config, { kvCache: true })) : null;
+    let cache: Record<string, TensorValue> | null = null;
+    let fed = 0; // prompt items already in the cache
+    for (let step = 0; step < opts.maxNewTokens && seq.length < this.config.maxSeq; step++) {
+      let last: Float32Array;
+      if (kvSession) {
+        const items = seq.slice(fed);
+        if (!cache) cache = this.emptyCache();
+        const out = await kvSession.run({ ...this.paramFeeds(), ...this.seqFeeds(itemsBatch(items, fed)), ...cache });
+        cache = {};
+        for (let l = 0; l < this.config.nLayers; l++) {
+          cache[`past_k.${l}`] = out[`present_k.${l}`]!;
+          cache[`past_v.${l}`] = out[`present_v.${l}`]!;
+        }
+        fed = seq.length;
+        last = (out['logits']!.data as Float32Array).subarray((items.length - 1) * V, items.length * V);
+      } else {
+        const logits = await this.logits(itemsBatch(seq, 0));
+        last = logits.subarray((seq.length - 1) * V, seq.length * V);
+      }
+      const tok = sampleToken(last, opts.temperature ?? 1, opts.topP ?? 1, opts.rng);
+      result.tokens.push(tok);
+      result.logprobs.push(logSoftmaxAt(last, 0, V, tok));
+      seq.push({ token: tok });
+      if (opts.stopTokens?.includes(tok)) break;
+    }
+    return result;
+  }
+
+  private emptyCache(): Record<string, TensorValue> {
+    const c = this.config;
+    const feeds: Record<string, TensorValue> = {};
+    for (let l = 0; l < c.nLayers; l++) {
+      for (const kv of ['k', 'v']) feeds[`past_${kv}.${l}`] = f32(new Float32Array(0), [1, c.nHeads, 0, c.dModel / c.nHeads]);
+    }
+    return feeds;
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s).release();
+    this.sessions.clear();
+  }
+}
+
+/** A batch of one row from prompt items, positions starting at `offset`. */
+function itemsBatch(items: readonly PromptItem[], offset: number): SequenceBatch {
+  const T = items.length;
+  const tokens = new Int32Array(T);
+  const slot = new Int32Array(T);
+  const positions = Int32Array.from({ length: T }, (_, i) => offset + i);
+  const patches: Float32Array[] = [];
+  const times: number[] = [];
+  items.forEach((it, i) => {
+    if ('token' in it) tokens[i] = it.token;
+    else {
+      patches.push(it.patch);
+      times.push(it.time);
+      slot[i] = patches.length;
+    }
+  });
+  const flat = new Float32Array(patches.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of patches) {
+    flat.set(p, o);
+    o += p.length;
+  }
+  return { batch: 1, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times) };
+}
+
+function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) max = Math.max(max, logits[off + j]!);
+  let sum = 0;
+  for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j]! - max);
+  return logits[off + idx]! - max - Math.log(sum);
+}
+
+/** Temperature + nucleus (top-p) sampling; temperature 0 is argmax. */
+export function sampleToken(logits: Float32Array, temperature: number, topP: number, rng: Rng): number {
+  const V = logits.length;
+  if (temperature <= 0) {
+    let best = 0;
+    for (let j = 1; j < V; j++) if (logits[j]! > logits[best]!) best = j;
+    return best;
+  }
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) max = Math.max(max, logits[j]!);
+  const probs = new Float64Array(V);
+  let sum = 0;
+  for (let j = 0; j < V; j++) sum += probs[j] = Math.exp((logits[j]! - max) / temperature);
+  if (topP < 1) {
+    const order = Array.from({ length: V }, (_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    let mass = 0;
+    const keep = new Float64Array(V);
+    for (const j of order) {
+      keep[j] = probs[j]!;
+      mass += probs[j]! / sum;
+      if (mass >= topP) break;
+    }
+    return rng.categorical(keep);
+  }
+  return rng.categorical(probs);
+}
