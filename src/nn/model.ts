@@ -1,6 +1,8 @@
 // Runs the transformer graphs: session caching, feed building, loss+gradients, and generation
 // (with or without KV cache) with seeded temperature / top-p sampling.
-import { Rng } from './rng.js';
+import type { AdamWState } from './adam.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { Rng, type RngState } from './rng.js';
 import { Session, f32, i32, type SessionOptions, type TensorValue } from './runtime.js';
 import {
   DEFAULT_GRPO,
@@ -8,6 +10,7 @@ import {
   buildTrainGraph,
   initParams,
   paramSpecs,
+  parseTransformerConfig,
   type BuiltGraph,
   type GrpoLossOptions,
   type LossType,
@@ -247,6 +250,23 @@ export class TransformerModel {
       for (const kv of ['k', 'v']) feeds[`past_${kv}.${l}`] = f32(new Float32Array(0), [1, c.nHeads, 0, c.dModel / c.nHeads]);
     }
     return feeds;
+  }
+
+  /** Save weights + config (+ optimizer / RNG / meta) as a checkpoint directory. */
+  save(dir: string, extra: { optimizer?: AdamWState; rng?: RngState; meta?: Record<string, unknown> } = {}): void {
+    const shapes = new Map(paramSpecs(this.config).map((s) => [s.name, s.shape]));
+    saveCheckpoint(dir, { config: this.config, params: this.params, ...extra }, shapes);
+  }
+
+  /** Load a checkpoint directory; throws CheckpointMismatchError if weights don't fit the config. */
+  static load(dir: string, opts?: SessionOptions): { model: TransformerModel; optimizer?: AdamWState; rng?: RngState; meta: Record<string, unknown> } {
+    const ck = loadCheckpoint(dir, parseTransformerConfig, paramSpecs);
+    return {
+      model: new TransformerModel(ck.config, ck.params, opts),
+      ...(ck.optimizer ? { optimizer: ck.optimizer } : {}),
+      ...(ck.rng ? { rng: ck.rng } : {}),
+      meta: ck.meta ?? {},
+    };
   }
 
   async release(): Promise<void> {

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { AdamW } from '../../src/nn/adam.js';
+import { TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
+import { Rng } from '../../src/nn/rng.js';
+import { countParams, paramSpecs, type ParamStore } from '../../src/nn/transformer.js';
+import { tinyBatch, tinyConfig } from './fixtures.js';
+
+const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
+
+/** Directional finite differences of the loss for several parameter tensors. */
+async function checkModelGrads(model: TransformerModel, batch: SftBatch | GrpoBatch): Promise<void> {
+  const base = await model.lossAndGrads(batch);
+  const rng = new Rng(7);
+  const eps = 2e-3;
+  for (const name of CHECKED) {
+    const p = model.params[name]!;
+    const orig = p.slice();
+    const v = Float32Array.from(p, () => rng.normal());
+    const at = async (s: number): Promise<number> => {
+      for (let i = 0; i < p.length; i++) p[i] = orig[i]! + s * eps * v[i]!;
+      return (await model.lossAndGrads(batch)).loss;
+    };
+    const fd = ((await at(1)) - (await at(-1))) / (2 * eps);
+    p.set(orig);
+    let ana = 0;
+    base.grads[name]!.forEach((g, i) => (ana += g * v[i]!));
+    if (process.env["DEBUG_GRAD"]) console.log(name, fd, ana);
+    expect(Math.abs(fd - ana), `${name}: fd ${fd} vs analytic ${ana}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+  }
+}
+
+describe('transformer', () => {
+  it('reports the parameter count', () => {
+    const n = paramSpecs(tinyConfig).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+    expect(countParams(tinyConfig)).toBe(n);
+    expect(countParams({ ...tinyConfig, vocabSize: 1024, dModel: 128, nLayers: 3, nHeads: 4, dFF: 512, maxSeq: 512, patchDim: 2352, timeFeatures: 16 })).toBe(1094912);
+  });
+
+  it('seeded init is deterministic', () => {
+    const a = TransformerModel.init(tinyConfig, 3).params;
+    const b = TransformerModel.init(tinyConfig, 3).params;
+    expect(Array.from(a['h0.qkv.w']!)).toEqual(Array.from(b['h0.qkv.w']!));
+  });
+
+  it('SFT gradients match finite differences', async () => {
+    const model = TransformerModel.init(tinyConfig, 1, { threads: 1 });
+    const r = await model.lossAndGrads(tinyBatch(2));
+    expect(r.loss).toBeGreaterThan(1.5);
+    expect(Object.keys(r.grads).sort()).toEqual(Object.keys(model.params).sort());
+    await checkModelGrads(model, tinyBatch(2));
+    await model.release();
+  });
+
+  it('GRPO gradients match finite differences; metrics are sane', async () => {
+    const model = TransformerModel.init(tinyConfig, 4, { threads: 1 });
+    const sft = tinyBatch(5);
+    const lp = await model.logprobs(sft);
+    const rng = new Rng(9);
+    // Ratios exp(delta) sit far from the clip kinks (0.8, 1.28) so the loss is smooth locally.
+    const deltas = [0, 0.5, -0.5, 0.1, -0.1];
+    const old = Float32Array.from(lp, (x, i) => x - deltas[i % deltas.length]!);
+    const batch: GrpoBatch = {
+      ...sft,
+      oldLogprobs: old,
+      refLogprobs: Float32Array.from(lp, (x) => x + 0.3 * rng.normal()),
+      advantages: Float32Array.from(lp, (_, i) => ((i >> 2) % 2 ? 1 : -0.7)),
+    };
+    const r = await model.lossAndGrads(batch);
+    expect(r.clipFrac!).toBeGreaterThan(0);
+    expect(r.clipFrac!).toBeLessThan(1);
+    expect(r.kl!).toBeGreaterThan(0);
+    expect(r.entropy!).toBeGreaterThan(1);
+    expect(r.entropy!).toBeLessThanOrEqual(Math.log(tinyConfig.vocabSize) + 1e-4);
+    // logprobs output of the training graph equals the forward graph's.
+    r.logprobs.forEach((x, i) => expect(Math.abs(x - lp[i]!)).toBeLessThan(1e-4));
+    await checkModelGrads(model, batch);
+    await model.release();
+  });
+
+  it('KV-cache generation equals generation without cache', async () => {
+    const model = TransformerModel.init(tinyConfig, 11, { threads: 1 });
+    const prng = new Rng(1);
+    const prompt: PromptItem[] = [
+      { token: 1 },
+      { patch: Float32Array.from({ length: 6 }, () => prng.uniform()), time: 0.5 },
+      { patch: Float32Array.from({ length: 6 }, () => prng.uniform()), time: 2.5 },
+      { token: 4 },
+      { token: 7 },
+    ];
+    for (const [temperature, topP] of [
+      [0, 1],
+      [1, 0.9],
+      [1.5, 1],
+    ] as const) {
+      const a = await model.generate(prompt, { maxNewTokens: 10, temperature, topP, rng: new Rng(42), useCache: true });
+      const b = await model.generate(prompt, { maxNewTokens: 10, temperature, topP, rng: new Rng(42), useCache: false });
+      expect(a.tokens).toEqual(b.tokens);
+      a.logprobs.forEach((x, i) => expect(Math.abs(x - b.logprobs[i]!)).toBeLessThan(1e-4));
+    }
+    await model.release();
+  });
+
+  it('overfits a fixed batch', async () => {
+    const model = TransformerModel.init(tinyConfig, 5, { threads: 1 });
+    const batch = tinyBatch(6, 4, 12);
+    const noDecay = new Set(paramSpecs(tinyConfig).filter((s) => s.noDecay).map((s) => s.name));
+    const opt = new AdamW({ lr: 1e-2, clipNorm: 1, noDecay });
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 60; step++) {
+      const r = await model.lossAndGrads(batch);
+      if (step === 0) first = r.loss;
+      last = r.loss;
+      opt.update(model.params as ParamStore, r.grads);
+    }
+    expect(last).toBeLessThan(0.25 * first);
+    await model.release();
+  });
+});
