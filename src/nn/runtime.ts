@@ -52,6 +52,7 @@ export class Session {
       enableCpuMemArena: true,
       enableMemPattern: true,
       enableProfiling: opts.profile ?? false,
+      ...(opts.profile ? { profileFilePrefix: 'onnxruntime_profile' } : {}),
       ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
     });
     return new Session(s, s.inputNames, s.outputNames);
