@@ -1,0 +1,211 @@
+/**
+ * The FiCOT text protocol, parsed in ONE place (DESIGN.md §3):
+ *
+ *   <think>...</think>
+ *   then exactly one of  <tool_call>{"name": "...", "arguments": {...}}</tool_call>
+ *                   or   <answer>...</answer>
+ *
+ * OpenAI native tool calls are accepted instead of a <tool_call> block and normalized into the
+ * same ParsedCall. Arguments are validated with the tools' own zod schemas (tools/), timestamps
+ * rounded to 0.1 s, checked against the video's range, the per-call frame limit and the
+ * remaining visual-token budget. Anything wrong becomes a typed FramemindError in the result
+ * (the agent turns it into an error observation), never an exception.
+ *
+ * The formatters below write turns and observations in the same protocol; the embedded model's
+ * training text and the oracle use them, so parse(format(x)) == x.
+ */
+import { FramemindError, type ErrorCode } from "../errors.js";
+import { clipTokens, LADDERS, targetSize, tokensFor, type LadderName, type Size } from "../video/index.js";
+import { POLICY_TOOLS } from "../../tools/index.js";
+import type { NativeToolCall, ParsedCall, ToolResultMeta } from "../policy/types.js";
+
+/** What the parser needs to know to validate a call. */
+export interface CallLimits {
+  ladder: LadderName;
+  /** Video duration in seconds. */
+  duration: number;
+  /** Display size of the video (for token cost). */
+  video: Size;
+  maxFramesPerCall: number;
+  remainingVisualTokens: number;
+}
+
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ParsedTurn =
+  | { kind: "call"; think: string | null; call: ParsedCall; cost: number; issues: string[] }
+  | { kind: "answer"; think: string | null; answer: string; issues: string[] }
+  | { kind: "invalid"; think: string | null; error: ProtocolError; issues: string[] };
+
+const THINK = /<think>([\s\S]*?)<\/think>/g;
+const TOOL_CALL = /<tool_call>([\s\S]*?)<\/tool_call>/g;
+const ANSWER = /<answer>([\s\S]*?)<\/answer>/g;
+
+function invalid(think: string | null, issues: string[], code: ErrorCode, params: Record<string, string | number>): ParsedTurn {
+  return { kind: "invalid", think, error: { code, message: new FramemindError(code, params).message }, issues };
+}
+
+/** The syntax only: think text, raw tool-call bodies, answers, and protocol issues. */
+export function splitTurn(text: string): { think: string | null; toolCalls: string[]; answers: string[]; issues: string[] } {
+  const issues: string[] = [];
+  const thinks = [...text.matchAll(THINK)].map((m) => m[1]!.trim());
+  if (thinks.length === 0) issues.push("no <think> block");
+  if (thinks.length > 1) issues.push("more than one <think> block");
+  const rest = text.replace(THINK, "");
+  const toolCalls = [...rest.matchAll(TOOL_CALL)].map((m) => m[1]!.trim());
+  const answers = [...rest.matchAll(ANSWER)].map((m) => m[1]!.trim());
+  const stripped = rest.replace(TOOL_CALL, "").replace(ANSWER, "");
+  for (const tag of ["<tool_call>", "<answer>", "<think>"]) if (stripped.includes(tag)) issues.push(`unclosed ${tag}`);
+  const first = text.search(/<(tool_call|answer)>/);
+  const thinkAt = text.indexOf("<think>");
+  if (thinkAt > 0 && first >= 0 && first < thinkAt) issues.push("<think> comes after the action");
+  if (stripped.replace(/<\/?\w+>/g, "").trim().length > 0) issues.push("text outside the protocol tags");
+  return { think: thinks.length ? thinks.join("\n") : null, toolCalls, answers, issues };
+}
+
+/**
+ * Parses one policy step. `limits` validates calls; `mustAnswer` marks the last turn, where a
+ * call is itself an error.
+ */
+export function parseTurn(step: { text: string; toolCalls?: readonly NativeToolCall[] }, limits: CallLimits, mustAnswer = false): ParsedTurn {
+  const { think, toolCalls, answers, issues } = splitTurn(step.text ?? "");
+  const native = step.toolCalls ?? [];
+  const actions = toolCalls.length + answers.length + native.length;
+  if (actions === 0) {
+    const unclosed = issues.find((i) => i.startsWith("unclosed"));
+    return invalid(think, issues, "FM_ERR_AGENT_PROTOCOL", { reason: unclosed ?? "no <tool_call> or <answer> in the reply" });
+  }
+  if (actions > 1) {
+    return invalid(think, issues, "FM_ERR_AGENT_PROTOCOL", {
+      reason: `exactly one <tool_call> or <answer> per reply, got ${toolCalls.length} tool call(s), ${native.length} native call(s), ${answers.length} answer(s)`,
+    });
+  }
+  if (answers.length === 1) {
+    const answer = answers[0]!;
+    if (answer.length === 0) return invalid(think, issues, "FM_ERR_AGENT_PROTOCOL", { reason: "empty <answer>" });
+    return { kind: "answer", think, answer, issues };
+  }
+  if (mustAnswer) return invalid(think, issues, "FM_ERR_AGENT_MUST_ANSWER", {});
+
+  let name: unknown;
+  let args: unknown;
+  let id: string | undefined;
+  const source: ParsedCall["source"] = native.length ? "native" : "text";
+  try {
+    if (native.length) {
+      const n = native[0]!;
+      name = n.function.name;
+      id = n.id;
+      args = n.function.arguments.trim() === "" ? {} : JSON.parse(n.function.arguments);
+    } else {
+      const body = JSON.parse(toolCalls[0]!) as unknown;
+      if (typeof body !== "object" || body === null || Array.isArray(body)) throw new SyntaxError("the tool call must be a JSON object");
+      ({ name, arguments: args } = body as { name?: unknown; arguments?: unknown });
+      // Some models double-encode arguments as a JSON string.
+      if (typeof args === "string") args = JSON.parse(args);
+    }
+  } catch (e) {
+    return invalid(think, issues, "FM_ERR_AGENT_BAD_JSON", { reason: (e as Error).message });
+  }
+  const checked = validateCall(name, args ?? {}, limits);
+  if ("error" in checked) return { kind: "invalid", think, error: checked.error, issues };
+  return { kind: "call", think, call: { name: checked.name, arguments: checked.arguments, source, ...(id ? { id } : {}) }, cost: checked.cost, issues };
+}
+
+const round1 = (t: number) => Math.round(t * 10) / 10;
+
+/** Rounds the time fields to the protocol's 0.1 s before validation. */
+function roundTimes(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...args };
+  for (const k of ["start", "end"]) if (typeof out[k] === "number") out[k] = round1(out[k] as number);
+  if (Array.isArray(out.timestamps)) out.timestamps = out.timestamps.map((t) => (typeof t === "number" ? round1(t) : t));
+  return out;
+}
+
+/** Validates a call against the tool's zod schema, the video range, the frame limit and the budget. */
+export function validateCall(name: unknown, args: unknown, limits: CallLimits): { name: string; arguments: Record<string, unknown>; cost: number } | { error: ProtocolError } {
+  const err = (code: ErrorCode, params: Record<string, string | number>) => ({ error: { code, message: new FramemindError(code, params).message } });
+  const tool = POLICY_TOOLS.find((t) => t.name === name);
+  const toolNames = POLICY_TOOLS.map((t) => t.name).join(", ");
+  if (!tool) return err("FM_ERR_AGENT_UNKNOWN_TOOL", { tool: String(name), tools: toolNames });
+  if (typeof args !== "object" || args === null || Array.isArray(args)) return err("FM_ERR_AGENT_BAD_CALL", { tool: tool.name, reason: "arguments must be a JSON object" });
+  const parsed = tool.schema(limits.ladder).safeParse(roundTimes(args as Record<string, unknown>));
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
+    return err("FM_ERR_AGENT_BAD_CALL", { tool: tool.name, reason });
+  }
+  const a = parsed.data as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string };
+  const times = [...(a.timestamps ?? []), ...(a.start !== undefined ? [a.start] : []), ...(a.end !== undefined ? [a.end] : [])];
+  // The video's last moment, at the protocol's 0.1 s resolution.
+  const last = Math.ceil(limits.duration * 10) / 10;
+  const bad = times.find((t) => t > last);
+  if (bad !== undefined) return err("FM_ERR_VIDEO_OUT_OF_RANGE", { time: bad, duration: round1(limits.duration) });
+  const frames = a.timestamps?.length ?? a.count ?? 0;
+  if (frames > limits.maxFramesPerCall) return err("FM_ERR_AGENT_BAD_CALL", { tool: tool.name, reason: `${frames} frames asked, at most ${limits.maxFramesPerCall} per call` });
+  const cost = callCost(tool.name, frames, a.rung, limits);
+  if (cost > limits.remainingVisualTokens) return err("FM_ERR_AGENT_OVER_BUDGET", { cost, left: Math.max(0, limits.remainingVisualTokens) });
+  return { name: tool.name, arguments: parsed.data as Record<string, unknown>, cost };
+}
+
+/** Visual tokens a call will cost on this video (clips count frames in pairs, as the video layer does). */
+export function callCost(tool: string, frames: number, rung: string, limits: Pick<CallLimits, "ladder" | "video">): number {
+  const size = targetSize(limits.video, { ladder: limits.ladder, rung });
+  return tool === "get_clip" ? clipTokens(frames, size) : frames * tokensFor(size);
+}
+
+/** The cheapest possible call (one frame at the lowest rung): below this the budget is spent. */
+export function cheapestCall(limits: Pick<CallLimits, "ladder" | "video">): number {
+  return callCost("get_frames", 1, LADDERS[limits.ladder].rungs[0]!.name, limits);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatters (inverse of the parser)
+
+export type TurnContent = { think: string; call: { name: string; arguments: Record<string, unknown> } } | { think: string; answer: string };
+
+/** One turn in the text protocol. */
+export function formatTurn(t: TurnContent): string {
+  const think = `<think>${t.think}</think>`;
+  if ("answer" in t) return `${think}\n<answer>${t.answer}</answer>`;
+  return `${think}\n<tool_call>${JSON.stringify({ name: t.call.name, arguments: t.call.arguments })}</tool_call>`;
+}
+
+const fmtT = (t: number) => t.toFixed(1);
+
+/** What the budget leaves, appended to every observation so the policy can plan. */
+export interface TurnStatus {
+  turnsLeft: number;
+  visualTokensLeft: number;
+  mustAnswer: boolean;
+}
+
+function statusLine(s: TurnStatus): string {
+  if (s.mustAnswer) return "This is your last turn: answer now with <answer>...</answer>.";
+  return `Turns left: ${s.turnsLeft}. Visual tokens left: ${s.visualTokensLeft}.`;
+}
+
+/** Describes frames the policy is shown (the images themselves travel beside the text). */
+export function formatFrames(r: Pick<ToolResultMeta, "tool" | "timestamps" | "width" | "height" | "tokens" | "rung">, label = r.tool): string {
+  const n = r.timestamps.length;
+  return `<frames source="${label}" rung="${r.rung}" size="${r.width}x${r.height}" tokens="${r.tokens}">${n} frame${n === 1 ? "" : "s"} at t = ${r.timestamps.map(fmtT).join(", ")} s</frames>`;
+}
+
+export function formatObservation(r: ToolResultMeta, status: TurnStatus): string {
+  return `${formatFrames(r)}\n${statusLine(status)}`;
+}
+
+export function formatError(e: ProtocolError, status: TurnStatus): string {
+  return `<error code="${e.code}">${e.message}</error>\n${status.mustAnswer ? "" : "Fix the call or answer. "}${statusLine(status)}`;
+}
+
+/** The first user message: the question, its options, and the first observation. */
+export function formatQuestion(q: { question: string; options?: readonly string[] }, first: ToolResultMeta | null, status: TurnStatus): string {
+  const lines = [`Question: ${q.question}`];
+  if (q.options?.length) lines.push("Options:", ...q.options);
+  if (first) lines.push(formatFrames(first, "overview"));
+  lines.push(statusLine(status));
+  return lines.join("\n");
+}
