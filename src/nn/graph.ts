@@ -208,6 +208,9 @@ export class Graph {
   slice(x: Tensor, axis: number, start: number, end: number): Tensor {
     return this.one('Slice', [x], { axis, start, end });
   }
+  split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
+    return this.apply('Split', [x], { axis, sizes });
+  }
   pad(x: Tensor, axis: number, before: number, after: number): Tensor {
     return this.one('Pad', [x], { axis, before, after });
   }

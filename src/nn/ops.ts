@@ -384,6 +384,20 @@ export const OPS: Record<string, OpDef> = {
       });
     },
   },
+  // Multi-output split: its gradient is one Concat instead of a Pad + Add per piece.
+  Split: {
+    infer: (ins, a) => {
+      const x = first(ins);
+      const axis = normAxis(num(a, 'axis'), x.rank);
+      return nums(a, 'sizes').map((n) => {
+        const shape = [...x.shape];
+        shape[axis] = n;
+        return { dtype: x.dtype, shape };
+      });
+    },
+    emit: (ctx, ins, outs, a) => ctx.node('Split', [ins[0]!, ctx.i64(nums(a, 'sizes'))], outs, { axis: num(a, 'axis') }),
+    grad: (g, n, gOut) => [g.concat(n.outputs.map((o, i) => gOut[i] ?? g.zerosLike(o)), num(n.attrs, 'axis'))],
+  },
   Slice: {
     infer: (ins, a) => {
       const x = first(ins);

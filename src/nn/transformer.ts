@@ -167,7 +167,8 @@ function body(g: Graph, c: TransformerConfig, p: Map<string, Tensor>, x: SeqInpu
     const n = `h${l}`;
     const a = g.layerNorm(h, P(`${n}.ln1.g`), P(`${n}.ln1.b`), c.lnEps);
     const qkv = g.add(g.matmul(a, P(`${n}.qkv.w`)), P(`${n}.qkv.b`));
-    const heads = (i: number): Tensor => g.transpose(g.reshape(g.slice(qkv, 2, i * D, (i + 1) * D), [0, 0, H, Dh]), [0, 2, 1, 3]);
+    const parts = g.split(qkv, 2, [D, D, D]);
+    const heads = (i: number): Tensor => g.transpose(g.reshape(parts[i]!, [0, 0, H, Dh]), [0, 2, 1, 3]);
     const q = g.mul(heads(0), scale);
     let k = heads(1);
     let v = heads(2);

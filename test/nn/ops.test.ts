@@ -53,6 +53,7 @@ const cases: Case[] = [
   ['Transpose', (g, [a]) => g.transpose(a!, [2, 0, 1]), [{ shape: [2, 3, 4] }]],
   ['Concat', (g, [a, b]) => g.concat([a!, b!], 1), [{ shape: [2, 3] }, { shape: [2, 2] }]],
   ['Slice', (g, [a]) => g.slice(a!, 1, 1, 3), [{ shape: [2, 4, 3] }]],
+  ['Split (one piece unused)', (g, [a]) => { const [p, , r] = g.split(a!, 1, [1, 2, 1]); return g.mul(p!, r!); }, [{ shape: [2, 4] }]],
   ['Pad', (g, [a]) => g.pad(a!, 0, 1, 2), [{ shape: [2, 3] }]],
   ['Unsqueeze/Squeeze', (g, [a]) => g.squeeze(g.mul(g.unsqueeze(a!, [1]), 2), [1]), [{ shape: [3, 3] }]],
   ['Expand', (g, [a, b]) => g.expandLike(a!, b!), [{ shape: [3, 1] }, { shape: [2, 3, 4] }]],
