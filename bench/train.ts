@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AdamW } from '../src/nn/adam.js';
-import { TransformerModel, type PromptItem, type SftBatch } from '../src/nn/model.js';
+import { TransformerModel, type GrpoBatch, type PromptItem, type SftBatch } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
 import { countParams, paramSpecs, parseTransformerConfig, type TransformerConfig } from '../src/nn/transformer.js';
 
@@ -89,12 +89,24 @@ const median = (xs: number[]): number => {
 };
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 
-async function benchTrain(s: Shape): Promise<string[]> {
+/** GRPO inputs around the batch's own log-probs (ratios near 1, some clipped). */
+function toGrpo(b: SftBatch, rng: Rng): GrpoBatch {
+  const n = b.batch * b.seq;
+  return {
+    ...b,
+    oldLogprobs: Float32Array.from({ length: n }, () => -7 + 0.2 * rng.normal()),
+    refLogprobs: Float32Array.from({ length: n }, () => -7 + 0.2 * rng.normal()),
+    advantages: Float32Array.from({ length: n }, () => rng.normal()),
+  };
+}
+
+async function benchTrain(s: Shape, lossType: 'sft' | 'grpo' = 'sft'): Promise<string[]> {
   const rng = new Rng(seed);
   const model = TransformerModel.init(s.config, seed, { threads });
   const noDecay = new Set(paramSpecs(s.config).filter((p) => p.noDecay).map((p) => p.name));
   const opt = new AdamW({ lr: 1e-3, clipNorm: 1, noDecay });
-  const batch = makeBatch(s, rng);
+  const sft = makeBatch(s, rng);
+  const batch = lossType === 'grpo' ? toGrpo(sft, rng) : sft;
   const t0 = performance.now();
   await model.lossAndGrads(batch); // builds the graph and session
   const firstMs = performance.now() - t0;
@@ -121,7 +133,7 @@ async function benchTrain(s: Shape): Promise<string[]> {
   await model.release();
   const s_ = median(step) / 1000;
   return [
-    s.label,
+    `${s.label} ${lossType}`,
     `${s.batch}x${s.seq} (${s.visual} vis)`,
     `d${s.config.dModel} L${s.config.nLayers} H${s.config.nHeads} ff${s.config.dFF} V${s.config.vocabSize}`,
     (countParams(s.config) / 1e6).toFixed(3) + 'M',
@@ -165,8 +177,8 @@ function table(head: string[], rows: string[][]): string {
 async function main(): Promise<void> {
   console.log(`# bench:train  seed=${seed} threads=${threads} steps=${args.steps} warmup=${args.warmup} node=${process.version} cpus=${os.cpus().length}`);
   for (const s of [reference, second]) console.log(`config ${s.label}: ${JSON.stringify(s.config)} batch=${s.batch} seq=${s.seq} visual=${s.visual}`);
-  const rows = [await benchTrain(reference), await benchTrain(second)];
-  console.log('\n## training step (forward + loss + all gradients + AdamW), SFT loss');
+  const rows = [await benchTrain(reference), await benchTrain(reference, 'grpo'), await benchTrain(second)];
+  console.log('\n## training step (forward + loss + all gradients + AdamW)');
   console.log(
     table(['shape', 'batch', 'model', 'params', 's/step (median)', 'tokens/s', 'onnx run ms', 'adam ms', 'feeds ms', 'other ms', 'first step ms', 'loss'], rows),
   );
