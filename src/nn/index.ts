@@ -41,6 +41,8 @@ export {
 export {
   TransformerModel,
   sampleToken,
+  packSequences,
+  type PackRow,
   type SequenceBatch,
   type SftBatch,
   type GrpoBatch,

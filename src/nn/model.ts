@@ -275,29 +275,65 @@ export class TransformerModel {
   }
 }
 
-/** A batch of one row from prompt items, positions starting at `offset`. */
-function itemsBatch(items: readonly PromptItem[], offset: number): SequenceBatch {
-  const T = items.length;
-  const tokens = new Int32Array(T);
-  const slot = new Int32Array(T);
-  const positions = Int32Array.from({ length: T }, (_, i) => offset + i);
+export interface PackRow {
+  items: readonly PromptItem[];
+  /** Per item: 1 if predicting this item counts in the loss (visual items never count). */
+  train?: ArrayLike<number>;
+}
+
+/**
+ * Pack rows of prompt items into a left-aligned, padded batch with shifted targets:
+ * targets[t] = items[t+1].token and lossMask[t] = train[t+1] for text items, 0 for visual ones
+ * and padding. `bucket` rounds T up so a few sequence lengths cover all batches (onnxruntime
+ * pays a slower first run for every new shape).
+ */
+export function packSequences(
+  rows: readonly PackRow[],
+  opts: { bucket?: number; positionOffset?: number; /** bucketing never pads beyond this */ maxSeq?: number } = {},
+): SftBatch {
+  const bucket = opts.bucket ?? 1;
+  const B = rows.length;
+  const maxLen = Math.max(1, ...rows.map((r) => r.items.length));
+  const T = Math.max(maxLen, Math.min(Math.ceil(maxLen / bucket) * bucket, opts.maxSeq ?? Infinity));
+  const n = B * T;
+  const tokens = new Int32Array(n);
+  const slot = new Int32Array(n);
+  const positions = new Int32Array(n);
+  const targets = new Int32Array(n);
+  const lossMask = new Float32Array(n);
   const patches: Float32Array[] = [];
   const times: number[] = [];
-  items.forEach((it, i) => {
-    if ('token' in it) tokens[i] = it.token;
-    else {
-      patches.push(it.patch);
-      times.push(it.time);
-      slot[i] = patches.length;
+  rows.forEach((row, b) => {
+    const items = row.items;
+    for (let t = 0; t < T; t++) {
+      const i = b * T + t;
+      positions[i] = (opts.positionOffset ?? 0) + t;
+      const it = items[t];
+      if (it && 'token' in it) tokens[i] = it.token;
+      else if (it) {
+        patches.push(it.patch);
+        times.push(it.time);
+        slot[i] = patches.length;
+      }
+      const next = items[t + 1];
+      if (next && 'token' in next) {
+        targets[i] = next.token;
+        lossMask[i] = row.train?.[t + 1] ? 1 : 0;
+      }
     }
   });
-  const flat = new Float32Array(patches.reduce((n, p) => n + p.length, 0));
+  const flat = new Float32Array(patches.reduce((k, p) => k + p.length, 0));
   let o = 0;
   for (const p of patches) {
     flat.set(p, o);
     o += p.length;
   }
-  return { batch: 1, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times) };
+  return { batch: B, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times), targets, lossMask };
+}
+
+/** A batch of one row from prompt items, positions starting at `offset`. */
+function itemsBatch(items: readonly PromptItem[], offset: number): SequenceBatch {
+  return packSequences([{ items }], { positionOffset: offset });
 }
 
 function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number): number {

@@ -117,3 +117,28 @@ describe('transformer', () => {
     await model.release();
   });
 });
+
+describe('packSequences', () => {
+  it('shifts targets, masks visual targets and padding, buckets T', async () => {
+    const { packSequences } = await import('../../src/nn/model.js');
+    const patch = new Float32Array(6).fill(0.5);
+    const b = packSequences(
+      [
+        { items: [{ token: 1 }, { patch, time: 1 }, { token: 2 }, { token: 3 }], train: [0, 0, 1, 1] },
+        { items: [{ token: 4 }, { token: 5 }], train: [0, 1] },
+      ],
+      { bucket: 8 },
+    );
+    expect(b.seq).toBe(8);
+    expect(Array.from(b.patchSlot!.slice(0, 4))).toEqual([0, 1, 0, 0]);
+    expect(Array.from(b.targets.slice(0, 3))).toEqual([0, 2, 3]);
+    expect(Array.from(b.lossMask.slice(0, 8))).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
+    expect(Array.from(b.lossMask.slice(8, 10))).toEqual([1, 0]);
+    expect(b.targets[8]).toBe(5);
+    expect(b.patches!.length).toBe(6);
+    const model = TransformerModel.init(tinyConfig, 1, { threads: 1 });
+    const r = await model.lossAndGrads(b);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    await model.release();
+  });
+});
