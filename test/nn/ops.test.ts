@@ -27,7 +27,12 @@ const cases: Case[] = [
     [{ shape: [6], data: Float32Array.from([-0.9, -0.3, 0.1, 0.35, 0.7, 1.2]) }],
   ],
   ['Where', (g, [a, b]) => g.where(g.greater(a!, 0), a!, b!), [{ shape: [2, 4] }, { shape: [4] }]],
-  ['Cast float->float', (g, [a]) => g.mul(g.identity(a!), 2), [{ shape: [3] }]],
+  ['Identity', (g, [a]) => g.mul(g.identity(a!), 2), [{ shape: [3] }]],
+  [
+    'Cast int->float (int input gets no grad)',
+    (g, [a, i]) => g.mul(a!, g.cast(i!, 'float32')),
+    [{ shape: [3] }, { shape: [3], dtype: 'int32', data: Int32Array.from([1, -2, 3]) }],
+  ],
   ['MatMul 2D', (g, [a, b]) => g.matmul(a!, b!), [{ shape: [3, 4] }, { shape: [4, 5] }]],
   ['MatMul batched', (g, [a, b]) => g.matmul(a!, b!), [{ shape: [2, 3, 3, 4] }, { shape: [2, 3, 4, 2] }]],
   ['MatMul shared weight', (g, [a, b]) => g.matmul(a!, b!), [{ shape: [2, 3, 4] }, { shape: [4, 5] }]],
