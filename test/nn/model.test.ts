@@ -46,6 +46,10 @@ describe('transformer', () => {
     const model = TransformerModel.init(tinyConfig, 1, { threads: 1 });
     const r = await model.lossAndGrads(tinyBatch(2));
     expect(r.loss).toBeGreaterThan(1.5);
+    const b = tinyBatch(2);
+    let num = 0, den = 0;
+    r.logprobs.forEach((x, i) => ((num -= x * b.lossMask[i]!), (den += b.lossMask[i]!)));
+    expect(r.loss).toBeCloseTo(num / den, 5);
     expect(Object.keys(r.grads).sort()).toEqual(Object.keys(model.params).sort());
     await checkModelGrads(model, tinyBatch(2));
     await model.release();
@@ -71,6 +75,24 @@ describe('transformer', () => {
     expect(r.kl!).toBeGreaterThan(0);
     expect(r.entropy!).toBeGreaterThan(1);
     expect(r.entropy!).toBeLessThanOrEqual(Math.log(tinyConfig.vocabSize) + 1e-4);
+    // Loss and metrics against a float64 JS reference computed from the graph's own logprobs.
+    let n = 0, loss = 0, clip = 0, kl = 0;
+    r.logprobs.forEach((lpi, i) => {
+      if (!batch.lossMask[i]) return;
+      const ratio = Math.exp(lpi - batch.oldLogprobs[i]!);
+      const a = batch.advantages[i]!;
+      const pg1 = ratio * a;
+      const pg2 = Math.min(Math.max(ratio, 0.8), 1.28) * a;
+      const d = batch.refLogprobs[i]! - lpi;
+      const k3 = Math.exp(d) - d - 1;
+      loss += -Math.min(pg1, pg2) + 0.01 * k3;
+      clip += pg2 < pg1 ? 1 : 0;
+      kl += k3;
+      n++;
+    });
+    expect(r.loss).toBeCloseTo(loss / n, 4);
+    expect(r.clipFrac!).toBeCloseTo(clip / n, 5);
+    expect(r.kl!).toBeCloseTo(kl / n, 4);
     // logprobs output of the training graph equals the forward graph's.
     r.logprobs.forEach((x, i) => expect(Math.abs(x - lp[i]!)).toBeLessThan(1e-4));
     await checkModelGrads(model, batch);
