@@ -1,0 +1,37 @@
+/**
+ * MCP server options, parsed once with zod at the edge (CLI flags, the HTTP app's config) and
+ * settled with explicit defaults here, so every transport runs the same server.
+ */
+import { z } from "zod";
+import { LadderNameSchema } from "../video/index.js";
+import { OpenAIPolicyConfigSchema } from "../policy/openai.js";
+
+export const McpOptionsSchema = z.object({
+  /** Allowed root folders; unset = MCP client roots when declared, else the working directory. */
+  roots: z.array(z.string().min(1)).min(1).optional(),
+  ladder: LadderNameSchema.default("qwen"),
+  /** Policy that answers `video_qa` (see src/policy). */
+  policy: z.string().min(1).default("tiny"),
+  /** OpenAI-compatible endpoint for the `openai` policy (the environment fills what is missing). */
+  openai: OpenAIPolicyConfigSchema.partial().optional(),
+  /** Encoding of image content blocks unless a call asks otherwise. */
+  imageFormat: z.enum(["png", "jpeg"]).default("png"),
+  /** Per-call time limit (ffmpeg and the agent loop). */
+  timeoutMs: z.number().int().positive().default(120_000),
+  maxFramesPerCall: z.number().int().positive().default(16),
+  maxBytes: z.number().int().positive().optional(),
+  maxDurationS: z.number().positive().optional(),
+  /** Tool calls running at once across all sessions of this process; more wait in line. */
+  maxConcurrentCalls: z.number().int().positive().default(4),
+  /** Calls allowed to wait for a slot before new ones are refused. */
+  maxQueuedCalls: z.number().int().min(0).default(16),
+  /** Where saved trajectories live (served as framemind://trajectories/{id}). */
+  trajectoriesDir: z.string().optional(),
+});
+
+export type McpOptionsInput = z.input<typeof McpOptionsSchema>;
+export type McpOptions = z.output<typeof McpOptionsSchema>;
+
+export function settleOptions(input: McpOptionsInput = {}): McpOptions {
+  return McpOptionsSchema.parse(input);
+}

@@ -1,0 +1,7 @@
+/** video_qa's default policy: the project's policy registry (src/policy), configured from the MCP options. */
+import { createPolicy as fromRegistry, type Policy } from "../policy/index.js";
+import type { McpOptions } from "./config.js";
+
+export function createPolicy(options: McpOptions): Promise<Policy> {
+  return fromRegistry(options.policy, { ladder: options.ladder, ...(options.openai ? { openai: options.openai } : {}) });
+}
