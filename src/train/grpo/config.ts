@@ -1,0 +1,168 @@
+/**
+ * The DRFS-GRPO configuration: one grouped, documented zod schema (TRL's GRPOConfig style).
+ * Every field has a default; validation throws listing each bad value; CLI flags override
+ * fields by dotted path; the resolved object is written into the run folder.
+ */
+import { z } from "zod";
+import { FramemindError } from "../../errors.js";
+import { LadderNameSchema, rungNames } from "../../video/index.js";
+import { RewardsConfigSchema } from "../rewards/index.js";
+
+export const GrpoConfigSchema = z
+  .object({
+    /** Seeds the data order and every rollout's random stream. */
+    seed: z.number().int().min(0).default(0),
+    /** GRPO steps (one step = questionsPerStep groups of groupSize rollouts, then the update). */
+    steps: z.number().int().min(1).default(40),
+    data: z
+      .object({
+        /** Training split JSONL (videos relative to it). */
+        train: z.string().default("data/synth/train.jsonl"),
+        /** Validation split for best-checkpoint selection ("" = none). */
+        val: z.string().default("data/synth/val.jsonl"),
+        /** Use at most this many training items (0 = all). */
+        maxTrainItems: z.number().int().min(0).default(0),
+        /** Validate on at most this many items (0 = all). */
+        maxValItems: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    /** Starting weights (the SFT checkpoint folder); also the frozen KL reference. */
+    init: z.string().default("models/framemind-tiny"),
+    rollout: z
+      .object({
+        /** Questions per step. */
+        questionsPerStep: z.number().int().min(1).default(4),
+        /** G: rollouts per question. */
+        groupSize: z.number().int().min(2).default(8),
+        temperature: z.number().min(0).default(1),
+        topP: z.number().gt(0).max(1).default(1),
+        ladder: LadderNameSchema.default("tiny"),
+        maxTurns: z.number().int().min(1).max(16).default(4),
+        maxVisualTokens: z.number().int().positive().default(256),
+        maxFramesPerCall: z.number().int().min(1).max(64).default(16),
+        /** Rollouts run at once (model calls and ffmpeg overlap). */
+        concurrency: z.number().int().min(1).default(4),
+        /** Generous: a timed-out rollout would make the run depend on machine load. */
+        timeoutMs: z.number().int().positive().default(600_000),
+        /** Persistent decoded-frame cache shared by runs ("" = memory only). */
+        frameCacheDir: z.string().default(".cache/frames"),
+        /** Decode every DRFS start of every training video before step 1, so rollouts start from lookups. */
+        prewarm: z.boolean().default(true),
+      })
+      .prefault({}),
+    drfs: z
+      .object({
+        /** off: every rollout starts from `fallback` (the single-rung ablation). */
+        mode: z.enum(["on", "off"]).default("on"),
+        /** Nominal visual tokens of each start (default: the fallback's). */
+        tokenBudget: z.number().int().positive().optional(),
+        fallback: z.object({ frames: z.number().int().min(1).max(64).default(8), rung: z.string().default("low") }).prefault({}),
+      })
+      .prefault({}),
+    rewards: RewardsConfigSchema,
+    update: z
+      .object({
+        /** PPO epochs over the same rollouts. */
+        epochs: z.number().int().min(1).default(2),
+        /** Optimizer steps per epoch (the rows are split evenly). */
+        minibatches: z.number().int().min(1).default(1),
+        /** Rows per onnxruntime call (gradients accumulated, token-mean kept exact). */
+        microBatch: z.number().int().min(1).default(32),
+        /** Sequence lengths are padded up to a multiple of this (fewer distinct shapes). */
+        bucket: z.number().int().min(1).default(16),
+        lr: z.number().positive().default(5e-5),
+        warmupSteps: z.number().int().min(0).default(3),
+        decay: z.enum(["cosine", "linear", "constant"]).default("cosine"),
+        minLrRatio: z.number().min(0).max(1).default(0.1),
+        weightDecay: z.number().min(0).default(0),
+        /** Global gradient-norm clip (0 = off). */
+        clipNorm: z.number().min(0).default(1),
+        epsLow: z.number().min(0).max(1).default(0.2),
+        /** Clip-higher (DAPO): a larger upper bound keeps low-probability good tokens growing. */
+        epsHigh: z.number().min(0).default(0.28),
+        /** KL(pi || ref) weight, k3 estimator; 0 drops the reference model entirely. */
+        beta: z.number().min(0).default(0.01),
+        /** Old log-probs: as sampled during the rollout, or recomputed by a forward pass before the update. */
+        oldLogprobs: z.enum(["rollout", "recompute"]).default("rollout"),
+      })
+      .prefault({}),
+    eval: z
+      .object({
+        /** Validate every N steps (0 = only at the end); greedy decoding. */
+        every: z.number().int().min(0).default(10),
+        /** Validation runs at step 0 too (the SFT baseline). */
+        atStart: z.boolean().default(true),
+      })
+      .prefault({}),
+    run: z
+      .object({
+        /** Run folder (created; `--resume` continues one). */
+        out: z.string().default("runs/grpo"),
+        checkpointEvery: z.number().int().min(1).default(5),
+        /** Trajectories written per step to samples.jsonl. */
+        samplesPerStep: z.number().int().min(0).default(2),
+        /** Stop after this many steps in this process (0 = no limit); for tests and short sessions. */
+        stopAfter: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const valid = rungNames(c.rollout.ladder);
+    if (!valid.includes(c.drfs.fallback.rung)) {
+      ctx.addIssue({ code: "custom", path: ["drfs", "fallback", "rung"], message: `unknown rung '${c.drfs.fallback.rung}' for ladder '${c.rollout.ladder}' (valid: ${valid.join(", ")})` });
+    }
+    if (c.update.epsHigh < c.update.epsLow) ctx.addIssue({ code: "custom", path: ["update", "epsHigh"], message: `epsHigh (${c.update.epsHigh}) must be >= epsLow (${c.update.epsLow})` });
+  });
+
+export type GrpoConfig = z.infer<typeof GrpoConfigSchema>;
+export type GrpoConfigInput = z.input<typeof GrpoConfigSchema>;
+
+/** Parses a config; the error names every bad field with the value it got. */
+export function parseGrpoConfig(raw: unknown): GrpoConfig {
+  const r = GrpoConfigSchema.safeParse(raw ?? {});
+  if (r.success) return r.data;
+  const reason = r.error.issues
+    .map((i) => {
+      const got = valueAt(raw, i.path);
+      return `${i.path.join(".") || "config"}: ${i.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`;
+    })
+    .join("; ");
+  throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `grpo config: ${reason}` });
+}
+
+function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = v;
+  for (const k of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+/**
+ * Applies `--set a.b.c=value` style overrides (values parsed as JSON when they parse, else
+ * strings) to a raw config object, so every field has a flag without a hand-written table.
+ */
+export function applyOverrides(raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const s of sets) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--set expects key=value, got '${s}'` });
+    const path = s.slice(0, eq).split(".");
+    const text = s.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    let cur: Record<string, unknown> = out;
+    for (const k of path.slice(0, -1)) {
+      const next = cur[k];
+      if (next === undefined || next === null || typeof next !== "object") cur[k] = {};
+      cur = cur[k] as Record<string, unknown>;
+    }
+    cur[path.at(-1)!] = value;
+  }
+  return out;
+}
