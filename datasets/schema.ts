@@ -27,7 +27,18 @@ export const DatasetItem = z
     evidence: z.array(EvidenceInterval.refine((e) => e.end >= e.start, { message: "end before start" })).optional(),
     meta: z.record(z.string(), z.unknown()).default({}),
   })
-  .refine((i) => i.answer_type !== "option" || (i.options !== undefined && /^[A-Z]$/.test(i.answer)), {
-    message: "option questions need options and a single-letter answer",
+  .superRefine((i, ctx) => {
+    if (i.answer_type === "option" && (i.options === undefined || !/^[A-Z]$/.test(i.answer))) {
+      ctx.addIssue({ code: "custom", path: ["answer"], message: "option questions need options and a single-letter answer" });
+    }
+    if (i.options?.some((o, k) => o.charCodeAt(0) !== 65 + k)) {
+      ctx.addIssue({ code: "custom", path: ["options"], message: "options must be lettered A, B, C, ... in order" });
+    }
+    if (i.answer_type === "option" && i.options && /^[A-Z]$/.test(i.answer) && i.answer.charCodeAt(0) - 65 >= i.options.length) {
+      ctx.addIssue({ code: "custom", path: ["answer"], message: `answer '${i.answer}' names no option (${i.options.length} options)` });
+    }
+    if ((i.answer_type === "number" || i.answer_type === "time") && !Number.isFinite(Number(i.answer))) {
+      ctx.addIssue({ code: "custom", path: ["answer"], message: `${i.answer_type} answers must be numbers, got '${i.answer}'` });
+    }
   });
 export type DatasetItem = z.infer<typeof DatasetItem>;
