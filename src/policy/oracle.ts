@@ -70,6 +70,10 @@ const SCOUT = [
   "First a cheap look around {a}-{b} s at {rung} to place the event.",
   "Before zooming in I will scan {a}-{b} s at {rung}.",
 ];
+const MANY = [
+  "Several moments matter ({spans} s) and I have not seen them well yet. One frame in each, {n} in all, at {rung}.",
+  "The events at {spans} s are each short; I will look once inside each of them at the {rung} rung.",
+];
 const ANSWER = [
   "The frames at {ts} s show what the question asks about. The answer is {ans}.",
   "Now the evidence at {ts} s is clear enough. The answer is {ans}.",
@@ -121,8 +125,12 @@ export function createOraclePolicy(cfg: OracleConfig): Policy {
       const left = input.budget.remainingVisualTokens;
       const rungs: string[] = LADDERS[input.ladder].rungs.map((r) => r.name);
 
-      // Optional scouting look (variety in turn count) while turns remain for the real look and the answer.
-      if (input.turn.index === 0 && turnsLeft >= missing.length + 2 && rng.uniform() < 0.35) {
+      const legible = legibleRung(input.ladder, video, iv.min_pixels);
+      const fits = (tool: string, n: number, rung: string) => callCost(tool, n, rung, limits) <= left;
+
+      // Optional scouting look (variety in turn count), only when the lowest rung is not already
+      // legible (else the scan would be the look) and turns remain for the real look and the answer.
+      if (input.turn.index === 0 && legible !== rungs[0] && turnsLeft >= missing.length + 2 && rng.uniform() < 0.35) {
         const pad = Math.max(0.5, iv.end - iv.start);
         const s = r1(Math.max(0, iv.start - pad));
         const e = r1(Math.min(input.video.duration, iv.end + pad));
@@ -133,23 +141,38 @@ export function createOraclePolicy(cfg: OracleConfig): Policy {
         }
       }
 
-      let rung = legibleRung(input.ladder, video, iv.min_pixels);
+      // Several separate moments (e.g. counting): one frame in each, in one call, when the turns
+      // left cannot take one look each (or, seeded, sometimes anyway).
+      if (missing.length > 1 && (turnsLeft - 1 < missing.length || rng.uniform() < 0.5)) {
+        let group = missing.slice(0, input.budget.maxFramesPerCall);
+        let rung = rungs[Math.max(...group.map((g) => rungs.indexOf(legibleRung(input.ladder, video, g.min_pixels))))]!;
+        while (!fits("get_frames", group.length, rung) && group.length > 1) group = group.slice(0, -1);
+        while (!fits("get_frames", group.length, rung) && rungs.indexOf(rung) > 0) rung = rungs[rungs.indexOf(rung) - 1]!;
+        if (fits("get_frames", group.length, rung)) {
+          const timestamps = [...new Set(group.map((g) => insideTimes(g, 1, input.video.duration)[0]!))].sort((x, y) => x - y);
+          const spans = group.map((g) => `${f1(g.start)}-${f1(g.end)}`).join(", ");
+          const think = fill(pick(MANY), { spans, n: timestamps.length, rung });
+          return { text: formatTurn({ think, call: { name: "get_frames", arguments: { timestamps, rung } } }) };
+        }
+      }
+
+      let rung = legible;
       const span = iv.end - iv.start;
-      const tool = look.tool ?? (span >= 1.5 ? "get_clip" : "get_frames");
-      const maxN = tool === "get_clip" ? 20 : input.budget.maxFramesPerCall;
-      let n = Math.min(maxN, look.frames ?? Math.max(tool === "get_clip" ? 8 : 1, Math.ceil(span * 4)));
-      if (tool === "get_clip") n = Math.max(8, n);
+      const maxFrames = input.budget.maxFramesPerCall;
+      const tool = maxFrames >= 8 ? (look.tool ?? (span >= 1.5 ? "get_clip" : "get_frames")) : "get_frames";
+      const minN = tool === "get_clip" ? 8 : 1;
+      let n = Math.min(tool === "get_clip" ? 20 : maxFrames, maxFrames, Math.max(minN, look.frames ?? Math.ceil(span * 4)));
       // Fit the budget: fewer frames first, then a lower rung.
-      const cost = () => callCost(tool, n, rung, limits);
-      while (cost() > left && n > (tool === "get_clip" ? 8 : 1)) n--;
-      while (cost() > left && rungs.indexOf(rung) > 0) rung = rungs[rungs.indexOf(rung) - 1]!;
-      if (cost() > left) return answer(GUESS);
+      while (!fits(tool, n, rung) && n > minN) n--;
+      while (!fits(tool, n, rung) && rungs.indexOf(rung) > 0) rung = rungs[rungs.indexOf(rung) - 1]!;
+      if (!fits(tool, n, rung)) return answer(GUESS);
 
       const think = `${think0} ${fill(pick(LOOK), { a, b, n, rung })}`;
       if (tool === "get_clip") {
-        const start = r1(iv.start);
-        const end = Math.max(r1(iv.end), r1(iv.start + 0.1));
-        return { text: formatTurn({ think, call: { name: "get_clip", arguments: { start, end: Math.min(end, Math.floor(input.video.duration * 10) / 10), count: n, rung } } }) };
+        const lastT = Math.floor(input.video.duration * 10) / 10;
+        const start = Math.min(r1(iv.start), r1(lastT - 0.1));
+        const end = Math.min(Math.max(r1(iv.end), r1(start + 0.1)), lastT);
+        return { text: formatTurn({ think, call: { name: "get_clip", arguments: { start, end, count: n, rung } } }) };
       }
       return { text: formatTurn({ think, call: { name: "get_frames", arguments: { timestamps: insideTimes(iv, n, input.video.duration), rung } } }) };
     },

@@ -43,7 +43,7 @@ describe("oracle policy", () => {
 
   it("looks at the evidence interval at a legible rung and answers the item's answer, for many seeds", async () => {
     const records = [];
-    for (let seed = 0; seed < 6; seed++) records.push(await runOracle(seed));
+    for (let seed = 0; seed < 4; seed++) records.push(await runOracle(seed));
     for (const r of records) {
       expect(r.policy).toEqual({ id: "oracle" });
       expect(r.answer).toBe("B");
@@ -75,6 +75,15 @@ describe("oracle policy", () => {
     const easy = await runOracle(1, {}, { ...item, evidence: [{ start: 0, end: 6, min_pixels: 100 }] });
     expect(easy.turns).toHaveLength(1);
     expect(easy.answer).toBe("B");
+  });
+
+  it("with more separate moments than turns, looks inside each of them in one call", async () => {
+    const many = { ...item, evidence: [0.5, 2.0, 3.2, 4.5].map((s) => ({ start: s, end: s + 0.4, min_pixels: 5000 })) };
+    const r = await runOracle(4, { maxTurns: 3 }, many);
+    expect(r.turns).toHaveLength(2);
+    expect(r.turns[0]!.call).toEqual({ name: "get_frames", arguments: { timestamps: [0.7, 2.2, 3.4, 4.7], rung: "high", mode: "exact" }, source: "text" });
+    for (const iv of many.evidence) expect(covers(r, iv)).toBe(true);
+    expect(r.answer).toBe("B");
   });
 
   it("needs an item with evidence", async () => {
