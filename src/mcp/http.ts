@@ -102,7 +102,7 @@ export const mcpHttpPlugin: FastifyPluginAsync<McpHttpOptions> = async (app, raw
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? asFramemindError(err).status);
-    const rpcCode = err instanceof HttpError ? err.rpcCode : err.code === "FST_ERR_CTP_INVALID_JSON" || err.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ? -32700 : status >= 500 ? -32603 : -32600;
+    const rpcCode = err instanceof HttpError ? err.rpcCode : err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ? -32700 : status >= 500 ? -32603 : -32600;
     const message = err instanceof HttpError || err.statusCode ? err.message : asFramemindError(err).message;
     void reply.code(status).send({ jsonrpc: "2.0", error: { code: rpcCode, message }, id: null });
   });

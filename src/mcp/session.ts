@@ -36,8 +36,9 @@ export interface SessionContext {
 
 export function createSession(server: McpServer, runtime: McpRuntime): SessionContext {
   const log = (level: LoggingLevel, data: string) => {
+    // The SDK keeps the client's chosen level per transport session id, so the id must be passed.
     // Not connected yet / already closed: a log line is not worth an error.
-    server.sendLoggingMessage({ level, logger: "framemind", data }).catch(() => undefined);
+    server.sendLoggingMessage({ level, logger: "framemind", data }, server.server.transport?.sessionId).catch(() => undefined);
   };
   return {
     server,
