@@ -165,6 +165,10 @@ export async function buildServer(input: ServerConfigInput | ServerConfig = {}, 
       return sendError(request, reply, new FramemindError("FM_ERR_SERVER_SHUTTING_DOWN", { retryAfter: 5 }));
     }
   });
+  // Responses finishing during shutdown close their connection, so the server can stop.
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
   await app.register(docsPlugin, { docs });
   await app.register(healthRoutes, { services, closing: () => closing });
 
@@ -210,7 +214,14 @@ export async function buildServer(input: ServerConfigInput | ServerConfig = {}, 
       return (closed ??= (async () => {
         closing = true;
         queue.close();
-        await app.close();
+        // Keep-alive connections that go idle after the close began (e.g. an SSE stream that
+        // just ended) would otherwise hold the close until their keep-alive timeout.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
       })());
     },
   };
