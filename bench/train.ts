@@ -116,14 +116,18 @@ async function benchTrain(s: Shape, lossType: 'sft' | 'grpo' = 'sft'): Promise<s
   const run: number[] = [];
   const feed: number[] = [];
   const adam: number[] = [];
+  const cpu: number[] = [];
   let loss = 0;
   for (let i = 0; i < int('steps'); i++) {
+    const u0 = process.cpuUsage();
     const a = performance.now();
     const r = await model.lossAndGrads(batch);
     const b = performance.now();
     opt.update(model.params, r.grads);
     const c = performance.now();
     step.push(c - a);
+    const u = process.cpuUsage(u0);
+    cpu.push((u.user + u.system) / 1000);
     if (process.env["BENCH_VERBOSE"]) console.log(`  step ${i}: ${fmt(c - a)} ms (run ${fmt(r.timing.runMs)}, adam ${fmt(c - b)})`);
     run.push(r.timing.runMs);
     feed.push(r.timing.feedMs);
@@ -138,6 +142,7 @@ async function benchTrain(s: Shape, lossType: 'sft' | 'grpo' = 'sft'): Promise<s
     `d${s.config.dModel} L${s.config.nLayers} H${s.config.nHeads} ff${s.config.dFF} V${s.config.vocabSize}`,
     (countParams(s.config) / 1e6).toFixed(3) + 'M',
     `${fmt(s_, 3)} (mean ${fmt(mean(step) / 1000, 3)})`,
+    fmt(median(cpu) / 1000 / threads, 3),
     fmt((s.batch * s.seq) / s_, 0),
     fmt(median(run)),
     fmt(median(adam)),
@@ -175,15 +180,17 @@ function table(head: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`# bench:train  seed=${seed} threads=${threads} steps=${args.steps} warmup=${args.warmup} node=${process.version} cpus=${os.cpus().length}`);
+  const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`# bench:train  seed=${seed} threads=${threads} steps=${args.steps} warmup=${args.warmup} node=${process.version} cpus=${os.cpus().length} loadavg=${load()}`);
   for (const s of [reference, second]) console.log(`config ${s.label}: ${JSON.stringify(s.config)} batch=${s.batch} seq=${s.seq} visual=${s.visual}`);
   const rows = [await benchTrain(reference), await benchTrain(reference, 'grpo'), await benchTrain(second)];
   console.log('\n## training step (forward + loss + all gradients + AdamW)');
   console.log(
-    table(['shape', 'batch', 'model', 'params', 's/step (median)', 'tokens/s', 'onnx run ms', 'adam ms', 'feeds ms', 'other ms', 'first step ms', 'loss'], rows),
+    table(['shape', 'batch', 'model', 'params', 's/step (median)', 'cpu s/step / threads', 'tokens/s', 'onnx run ms', 'adam ms', 'feeds ms', 'other ms', 'first step ms', 'loss'], rows),
   );
   console.log(`\n## generation (batch 1, prompt half visual, temperature 1, top-p 0.95), model = ${second.label}`);
   console.log(table(['mode', 'prompt', 'new tokens', 'ms', 'tokens/s'], await benchGenerate(second)));
+  console.log(`\nloadavg at end: ${load()} (other processes on the machine inflate wall time; cpu s/step / threads is the contention-free estimate)`);
 }
 
 main().catch((e: unknown) => {
