@@ -33,14 +33,16 @@ function frameImgs(frames: StoredFrame[], obs: number, src: (f: StoredFrame) => 
 export function renderViewer(record: Trajectory, frames: StoredFrame[], frameUrl: (f: StoredFrame) => string, jsonUrl: string): string {
   const d = Math.max(record.video.duration, 1e-6);
   const obsCount = Math.max(1, ...record.framesSeen.map((f) => f.observation + 1), ...frames.map((f) => f.observation + 1));
+  // The answer rests on the evidence in view when answering: the latest observation's frames.
   const cited = new Set(record.evidenceCited.map((t) => t.toFixed(3)));
+  const lastObs = Math.max(-1, ...record.framesSeen.map((f) => f.observation));
   const rows: string[] = [];
   for (let o = 0; o < obsCount; o++) {
     const seen = record.framesSeen.filter((f) => f.observation === o);
     if (seen.length === 0) continue;
     const color = COLORS[o % COLORS.length];
     const marks = seen
-      .map((f) => `<span class="mark${cited.has(f.timestamp.toFixed(3)) ? " cited" : ""}" style="left:${((100 * f.timestamp) / d).toFixed(2)}%;background:${color}" title="${fmt(f.timestamp)} ${f.width}×${f.height}"></span>`)
+      .map((f) => `<span class="mark${o === lastObs && cited.has(f.timestamp.toFixed(3)) ? " cited" : ""}" style="left:${((100 * f.timestamp) / d).toFixed(2)}%;background:${color}" title="${fmt(f.timestamp)} ${f.width}×${f.height}"></span>`)
       .join("");
     rows.push(`<div class="row"><div class="lbl">${esc(label(record, o))}</div><div class="track">${marks}</div></div>`);
   }
