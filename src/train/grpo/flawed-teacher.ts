@@ -1,0 +1,77 @@
+/**
+ * A deliberately imperfect teacher (issue 7: "RL must fix what imitation got wrong"). It wraps
+ * the cue teacher and, part of the time, spoils its look: the call goes to the wrong moment
+ * (the window moved half the video away) or to too low a rung (high -> low). The answer stays
+ * the teacher's, so SFT on these trajectories learns to look badly and then guess; the
+ * outcome reward of GRPO can tell the looks apart. Call parsing and formatting go through the
+ * one protocol module. Seeded per (seed, item, turn), so the data set is reproducible.
+ */
+import { formatTurn, parseTurn } from "../../agent/protocol.js";
+import { Rng } from "../../nn/index.js";
+import { LADDERS } from "../../video/index.js";
+import type { Policy, PolicyInput, PolicyStep } from "../../policy/types.js";
+
+export interface TeacherFlaws {
+  /** Probability that a call looks at the wrong moment. */
+  wrongMoment: number;
+  /** Probability that a high-rung call is made at the lowest rung instead. */
+  lowRung: number;
+  seed: number;
+}
+
+export const NO_FLAWS: TeacherFlaws = { wrongMoment: 0, lowRung: 0, seed: 0 };
+
+const r1 = (t: number) => Math.round(t * 10) / 10;
+
+/** Moves t half the video away (wrapping), so the look misses the cue segment. */
+function away(t: number, duration: number): number {
+  const last = Math.floor(duration * 10) / 10;
+  return Math.min(last, r1((t + duration / 2) % duration));
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (const ch of s) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+  return h;
+}
+
+export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw?: (kind: "wrongMoment" | "lowRung") => void): Policy {
+  if (f.wrongMoment === 0 && f.lowRung === 0) return inner;
+  const base = new Rng(f.seed).fork(hash(itemId));
+  return {
+    id: `${inner.id}+flawed`,
+    async step(input: PolicyInput, opts): Promise<PolicyStep> {
+      const out = await inner.step(input, opts);
+      const limits = { ladder: input.ladder, duration: input.video.duration, video: { width: input.video.width, height: input.video.height }, maxFramesPerCall: 64, remainingVisualTokens: Number.MAX_SAFE_INTEGER };
+      const t = parseTurn(out, limits);
+      if (t.kind !== "call") return out;
+      const rng = base.fork(input.turn.index);
+      const args: Record<string, unknown> = { ...t.call.arguments };
+      const d = input.video.duration;
+      let changed = false;
+      if (rng.uniform() < f.wrongMoment) {
+        if (Array.isArray(args.timestamps)) args.timestamps = (args.timestamps as number[]).map((x) => away(x, d));
+        if (typeof args.start === "number" && typeof args.end === "number") {
+          const len = args.end - args.start;
+          const s = away(args.start, d);
+          const start = r1(Math.max(0, Math.min(s, Math.floor(d * 10) / 10 - len)));
+          args.start = start;
+          args.end = r1(start + len);
+        }
+        changed = true;
+        onFlaw?.("wrongMoment");
+      }
+      if (rng.uniform() < f.lowRung && args.rung !== undefined) {
+        const low = LADDERS[input.ladder].rungs[0]!.name;
+        if (args.rung !== low) {
+          args.rung = low;
+          changed = true;
+          onFlaw?.("lowRung");
+        }
+      }
+      if (!changed) return out;
+      delete args.mode; // the parser's default; the teacher never writes it
+      return { ...out, text: formatTurn({ think: t.think ?? "", call: { name: t.call.name, arguments: args } }) };
+    },
+  };
+}

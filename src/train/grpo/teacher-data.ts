@@ -1,0 +1,30 @@
+/**
+ * Teacher trajectories for stage 1 of `train-framemind run`: the cue teacher (optionally with
+ * flaws, flawed-teacher.ts) answers every item of a dataset through the real agent loop; the
+ * records are written as JSONL, the format `train-framemind sft` reads.
+ */
+import { writeFileSync } from "node:fs";
+import { answer } from "../../agent/loop.js";
+import { createCueTeacher } from "../../policy/tiny/teacher.js";
+import type { LadderName } from "../../video/index.js";
+import { withFlaws, type TeacherFlaws } from "./flawed-teacher.js";
+import { pool } from "./rollout.js";
+import type { DataItem } from "./trainer.js";
+
+export interface TeacherDataResult {
+  file: string;
+  count: number;
+  /** Calls the flaws spoiled, by kind. */
+  flaws: { wrongMoment: number; lowRung: number };
+}
+
+export async function writeTeacherData(data: readonly DataItem[], file: string, o: { flaws: TeacherFlaws; ladder: LadderName; concurrency?: number }): Promise<TeacherDataResult> {
+  const flaws = { wrongMoment: 0, lowRung: 0 };
+  const records = await pool(data, o.concurrency ?? 2, async (d) => {
+    const policy = withFlaws(createCueTeacher(d.item), d.item.id, o.flaws, (k) => flaws[k]++);
+    const r = await answer({ video: d.video, question: d.item.question, ...(d.item.options ? { options: d.item.options } : {}), policy, settings: { ladder: o.ladder }, item: { id: d.item.id } });
+    return r.record;
+  });
+  writeFileSync(file, records.map((r) => JSON.stringify(r) + "\n").join(""));
+  return { file, count: records.length, flaws };
+}

@@ -1,0 +1,10 @@
+import { rmSync } from "node:fs";
+import { grpoFixture } from "./grpo-fixture.js";
+import { parseGrpoConfig, runGrpo } from "../../src/train/grpo.js";
+const fx = await grpoFixture();
+const out = "/tmp/grpo-smoke-run";
+rmSync(out, { recursive: true, force: true });
+const cfg = parseGrpoConfig({ seed: 1, steps: 2, init: fx.init, data: { train: fx.train, val: fx.val }, rollout: { questionsPerStep: 2, groupSize: 4, frameCacheDir: "", concurrency: 4 }, eval: { every: 0 }, run: { out } });
+const t0 = Date.now();
+const r = await runGrpo({ config: cfg, log: console.log, onStep: (m) => console.log(JSON.stringify(m)) });
+console.log(r, (Date.now() - t0) / 1000);

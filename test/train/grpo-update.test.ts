@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { AdamW, Rng, TransformerModel, type PromptItem } from "../../src/nn/index.js";
+import { grpoUpdate, type TrainRow, type UpdateOptions } from "../../src/train/grpo/update.js";
+
+const config = { vocabSize: 24, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeq: 48, patchDim: 12, timeFeatures: 4, lnEps: 1e-5 };
+const opts: UpdateOptions = { epochs: 1, minibatches: 1, microBatch: 8, bucket: 8, lr: 1e-2, epsLow: 0.2, epsHigh: 0.28, beta: 0, oldLogprobs: "recompute" };
+
+/** Prompt (text + 2 visual tokens) then `gen` generated tokens; advantage per row. */
+function rows(advantages: number[], seed = 1): TrainRow[] {
+  const rng = new Rng(seed);
+  return advantages.map((advantage, r) => {
+    const prompt: PromptItem[] = [{ token: 2 }, { token: 5 + r }, { patch: Float32Array.from({ length: 12 }, () => rng.normal()), time: 1 }, { patch: Float32Array.from({ length: 12 }, () => rng.normal()), time: 2 }, { token: 9 }];
+    const gen = Array.from({ length: 3 + r }, () => 10 + rng.int(12));
+    return { items: [...prompt, ...gen.map((token) => ({ token }))], train: [...prompt.map(() => 0), ...gen.map(() => 1)], sampledLogprobs: gen.map(() => 0), advantage };
+  });
+}
+
+async function genLogprob(model: TransformerModel, row: TrainRow): Promise<number> {
+  const { packSequences } = await import("../../src/nn/index.js");
+  const b = packSequences([{ items: row.items, train: row.train }]);
+  const lp = await model.logprobs(b);
+  let s = 0;
+  for (let i = 0; i < lp.length; i++) if (b.lossMask[i]) s += lp[i]!;
+  return s;
+}
+
+describe("grpoUpdate", () => {
+  it("raises the log-prob of positive-advantage turns and lowers negative ones", async () => {
+    const model = TransformerModel.init(config, 7);
+    const rs = rows([1, -1]);
+    const before = await Promise.all(rs.map((r) => genLogprob(model, r)));
+    const st = await grpoUpdate(rs, model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), { ...opts, epochs: 3 });
+    const after = await Promise.all(rs.map((r) => genLogprob(model, r)));
+    expect(after[0]!).toBeGreaterThan(before[0]!);
+    expect(after[1]!).toBeLessThan(before[1]!);
+    expect(st.optimizerSteps).toBe(3);
+    expect(st.tokens).toBe(3 + 4);
+    expect(st.logprobGap).toBeGreaterThan(0); // the sampled log-probs given here (0) are not the model's
+    await model.release();
+  });
+
+  it("masks everything but generated tokens: zero advantages and no KL leave the weights unchanged", async () => {
+    const model = TransformerModel.init(config, 7);
+    const before = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, Float32Array.from(v)]));
+    const st = await grpoUpdate(rows([0, 0, 0]), model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    expect(st.clipFrac).toBe(0);
+    for (const [k, v] of Object.entries(before)) expect(Array.from(model.params[k]!)).toEqual(Array.from(v));
+    await model.release();
+  });
+
+  it("keeps the token-mean exact across micro-batches (same update for 1 or 3 onnxruntime calls)", async () => {
+    const a = TransformerModel.init(config, 3);
+    const b = TransformerModel.init(config, 3);
+    const rs = rows([1, -0.5, 0.25]);
+    await grpoUpdate(rs, a, null, new AdamW({ lr: 1e-3, weightDecay: 0 }), { ...opts, microBatch: 3 });
+    await grpoUpdate(rs, b, null, new AdamW({ lr: 1e-3, weightDecay: 0 }), { ...opts, microBatch: 1 });
+    let maxDiff = 0;
+    for (const k of Object.keys(a.params)) for (let i = 0; i < a.params[k]!.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.params[k]![i]! - b.params[k]![i]!));
+    expect(maxDiff).toBeLessThan(1e-5);
+    expect(maxDiff).toBeGreaterThanOrEqual(0);
+    await a.release();
+    await b.release();
+  });
+
+  it("pulls toward the frozen reference with beta > 0 (KL k3 reported)", async () => {
+    const model = TransformerModel.init(config, 5);
+    const ref = TransformerModel.init(config, 6);
+    const adam = new AdamW({ lr: 1e-3, weightDecay: 0 });
+    const kls: number[] = [];
+    for (let i = 0; i < 6; i++) kls.push((await grpoUpdate(rows([0, 0]), model, ref, adam, { ...opts, lr: 1e-3, beta: 0.5 })).kl);
+    expect(kls[0]!).toBeGreaterThan(0);
+    expect(kls[5]!).toBeLessThan(kls[0]! * 0.9);
+    await Promise.all([model.release(), ref.release()]);
+  });
+});
