@@ -8,6 +8,7 @@ import type { DatasetItem } from "../../datasets/schema.js";
 import { createOpenAIPolicy, openaiConfigFromEnv, type OpenAIPolicyConfig } from "./openai.js";
 import { createOraclePolicy } from "./oracle.js";
 import { createUniformPolicy } from "./uniform.js";
+import { registerTinyPolicies } from "./tiny/index.js";
 import type { Policy } from "./types.js";
 
 export type { Policy, PolicyInput, PolicyStep, StepOptions, Sampling, EvidenceFrame, HistoryTurn, Observation, ToolSpec, ToolResultMeta, ParsedCall, NativeToolCall, PolicyOverrides } from "./types.js";
@@ -63,3 +64,4 @@ registerPolicy("uniform", (c) =>
     answerer: c.answerer ?? (hasOpenAI(c) ? createOpenAIPolicy(openaiConfigFromEnv(c.openai)) : undefined),
   }),
 );
+registerTinyPolicies(registerPolicy);

@@ -1,0 +1,38 @@
+/**
+ * The embedded model's public surface:
+ *   createTinyPolicy({checkpoint?, loaded?, maxNewTokens?}) -> Policy       (policy.ts)
+ *   loadTiny(dir?) / saveTiny(dir, model, tokenizer, extra)                   (checkpoint.ts)
+ *   Tokenizer, pieces()                                                       (tokenizer.ts)
+ *   buildContext / contextFromInput / makeBatch / Example                     (sequence.ts: one sequence layout for policy, SFT, GRPO)
+ *   createCueTeacher / writeCueTrajectories                                   (teacher.ts: learnable SFT data)
+ * and the registry hook: `tiny` (the shipped agent model) and `tiny-uniform` (the uniform
+ * baseline: N uniform frames at one rung answered by the model trained on uniform observations).
+ */
+import { join } from "node:path";
+import type { PolicyFactory } from "../index.js";
+import { createUniformPolicy } from "../uniform.js";
+import { defaultModelDir } from "./checkpoint.js";
+import { createTinyPolicy } from "./policy.js";
+
+export { createTinyPolicy, DEFAULT_MAX_NEW_TOKENS, type TinyPolicyConfig } from "./policy.js";
+export { loadTiny, saveTiny, defaultModelDir, type LoadedTiny } from "./checkpoint.js";
+export { Tokenizer, pieces, SPECIAL } from "./tokenizer.js";
+export { buildContext, contextFromInput, makeBatch, exampleLength, toPrompt, PATCH_DIM, type Example, type TurnContext, type SeqItem } from "./sequence.js";
+export { createCueTeacher, writeCueTrajectories, CLIP_FRAMES } from "./teacher.js";
+
+/** The uniform baseline's observation (frames x rung): its checkpoint records the same. */
+export const UNIFORM_DEFAULT = { frames: 24, rung: "low" } as const;
+
+const checkpointOf = (o: Record<string, unknown> | undefined): string | undefined => (typeof o?.checkpoint === "string" ? o.checkpoint : undefined);
+
+/** Registers `tiny` and `tiny-uniform` (options.checkpoint overrides the shipped folders). */
+export function registerTinyPolicies(register: (name: string, f: PolicyFactory) => void): void {
+  register("tiny", (c) => createTinyPolicy({ checkpoint: checkpointOf(c.options) }));
+  register("tiny-uniform", (c) =>
+    createUniformPolicy({
+      frames: c.frames ?? UNIFORM_DEFAULT.frames,
+      rung: c.rung ?? UNIFORM_DEFAULT.rung,
+      answerer: createTinyPolicy({ checkpoint: checkpointOf(c.options) ?? join(defaultModelDir(), "uniform"), id: "tiny-uniform" }),
+    }),
+  );
+}

@@ -1,0 +1,66 @@
+/**
+ * The `tiny` Policy: the embedded transformer answering through the agent loop. Each step builds
+ * the turn's sequence (sequence.ts), generates until <eos> with seeded temperature / top-p
+ * sampling (greedy when no sampling is given), and returns the raw text with its token ids and
+ * log-probs (GRPO needs them). Words the model does not know become <unk> and a warning.
+ */
+import { Rng } from "../../nn/index.js";
+import { throwIfAborted } from "../../errors.js";
+import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
+import { loadTiny, type LoadedTiny } from "./checkpoint.js";
+import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
+
+export interface TinyPolicyConfig {
+  /** Checkpoint folder (default: the shipped models/framemind-tiny). */
+  checkpoint?: string;
+  /** An already loaded model (the trainers pass their live model). */
+  loaded?: LoadedTiny;
+  /** Longest turn text in tokens. */
+  maxNewTokens?: number;
+  id?: string;
+}
+
+export const DEFAULT_MAX_NEW_TOKENS = 64;
+
+/** Seeds differ per turn so a multi-turn rollout does not repeat one random stream. */
+function turnSeed(seed: number, turn: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + turn * 0x85ebca6b) >>> 0;
+}
+
+export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
+  const loaded = cfg.loaded ?? loadTiny(cfg.checkpoint);
+  const { model, tokenizer } = loaded;
+  const maxNewTokens = cfg.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  const eos = tokenizer.id("<eos>");
+  return {
+    id: cfg.id ?? "tiny",
+    modelVersion: loaded.version,
+    async step(input: PolicyInput, opts: StepOptions): Promise<PolicyStep> {
+      throwIfAborted(opts.signal);
+      const ctx = buildContext(contextFromInput(input), tokenizer);
+      const prompt = toPrompt(ctx.items);
+      const room = model.config.maxSeq - prompt.length;
+      const warnings = ctx.unknown.length ? [`the embedded model does not know these words (read as <unk>): ${ctx.unknown.join(", ")}`] : [];
+      if (room < 8) {
+        warnings.push(`the turn's input (${prompt.length} tokens) nearly fills the model's context (${model.config.maxSeq})`);
+      }
+      const s = opts.sampling;
+      const gen = await model.generate(prompt.slice(Math.max(0, prompt.length - model.config.maxSeq + 8)), {
+        maxNewTokens: Math.max(1, Math.min(maxNewTokens, room)),
+        temperature: s?.temperature ?? 0,
+        topP: s?.topP ?? 1,
+        rng: new Rng(turnSeed(s?.seed ?? 0, input.turn.index)),
+        stopTokens: [eos],
+      });
+      throwIfAborted(opts.signal);
+      const ids = gen.tokens[gen.tokens.length - 1] === eos ? gen.tokens.slice(0, -1) : gen.tokens;
+      return {
+        text: tokenizer.decode(ids),
+        tokenIds: gen.tokens,
+        logprobs: gen.logprobs,
+        usage: { promptTokens: prompt.length, completionTokens: gen.tokens.length },
+        ...(warnings.length ? { warnings } : {}),
+      };
+    },
+  };
+}

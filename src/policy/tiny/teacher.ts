@@ -1,0 +1,163 @@
+/**
+ * The cue teacher: writes SFT trajectories the embedded model CAN imitate. The oracle policy
+ * (src/policy/oracle.ts) looks straight at the evidence interval, which the model cannot know
+ * from an 8-frame overview (where a 0.3 s flash happens is not visible in it). This teacher
+ * decides only from what the frames in view show, as the synthetic suite's cues allow:
+ *
+ *  turn 0 (overview): the cue (tinted segment / dark sign) is visible in some overview frames;
+ *    watch a dense low clip between the overview frames just before and just after them
+ *    (times copied from the frames in view);
+ *  turn 1 (clip): flash-digit, count, order, when: answer from the clip. small-code: ask for
+ *    the high rung at a clip frame showing text on the sign; change: ask for the high rung at
+ *    the first and last clip frames showing the signs;
+ *  turn 2 (high frames): read and answer.
+ *
+ * Think texts are short and copy what is in view (times, counts), so a small model can learn
+ * them. It needs the item's meta from the synthetic generator (family, cue, text boxes).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { answer } from "../../agent/loop.js";
+import { loadDataset, videoPath } from "../../../datasets/io.js";
+import { createUniformPolicy } from "../uniform.js";
+import { evidenceByTurn } from "./evidence.js";
+import { FramemindError } from "../../errors.js";
+import { formatTurn } from "../../agent/protocol.js";
+import type { DatasetItem } from "../../../datasets/schema.js";
+import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js";
+
+const Meta = z.object({
+  family: z.enum(["flash-digit", "count", "order", "small-code", "change", "when"]),
+  cue: z.object({ start: z.number(), end: z.number() }),
+  text: z.array(z.object({ from: z.number(), to: z.number(), text: z.string() })).default([]),
+});
+
+/** Frames in a clip request: the densest look one turn can get (capped by the per-call limit). */
+export const CLIP_FRAMES = 16;
+
+const f1 = (t: number) => t.toFixed(1);
+/** Times are taken at 0.1 s and never past the video's last 0.1 s. */
+const floor1 = (t: number) => Math.floor(t * 10 + 1e-6) / 10;
+
+export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta">): Policy {
+  const m = Meta.safeParse(item.meta);
+  if (!m.success) throw new FramemindError("FM_ERR_POLICY_CONFIG", { policy: "teacher", reason: `item '${item.id}' lacks synthetic meta (family, cue): ${m.error.issues[0]?.message}` });
+  const { family, cue, text } = m.data;
+  const inCue = (f: EvidenceFrame) => f.timestamp >= cue.start - 1e-6 && f.timestamp < cue.end;
+  const optionText = (letter: string) => item.options?.find((o) => o.startsWith(`${letter}. `))?.slice(3) ?? letter;
+
+  const answer = (think: string): PolicyStep => ({ text: formatTurn({ think, answer: item.answer }) });
+  const readAnswer = (frames: readonly EvidenceFrame[]): PolicyStep => {
+    switch (family) {
+      case "flash-digit":
+        return answer(`The digit on the sign is ${item.answer}.`);
+      case "count":
+        return answer(`The circle flashes ${item.answer} times.`);
+      case "order":
+        return answer(`Right after red comes ${optionText(item.answer)}, option ${item.answer}.`);
+      case "when": {
+        // The first frame in view that shows the star (what the model can copy); the truth otherwise.
+        const ts = Number(item.answer);
+        const first = frames.find((f) => f.timestamp >= ts - 1e-6 && f.timestamp < cue.end);
+        const t = first ? f1(first.timestamp) : item.answer;
+        return { text: formatTurn({ think: `The star is first seen at ${t} s.`, answer: t }) };
+      }
+      case "small-code":
+        return answer(`The code on the sign reads ${item.answer.split("").join(" ")}.`);
+      case "change":
+        return answer(`The ${optionText(item.answer)}, option ${item.answer}.`);
+    }
+  };
+
+  return {
+    id: "teacher",
+    async step(input: PolicyInput): Promise<PolicyStep> {
+      const frames = input.evidence;
+      const seen = frames.filter(inCue);
+      const lastCall = [...input.history].reverse().find((h) => h.observation.kind === "frames")?.call;
+      const stage = !lastCall ? "overview" : lastCall.name === "get_clip" ? "clip" : "close";
+      if (input.turn.mustAnswer || input.tools.length === 0) return readAnswer(frames);
+
+      if (stage === "overview") {
+        const times = frames.map((f) => f.timestamp);
+        const i0 = frames.findIndex(inCue);
+        const i1 = frames.length - 1 - [...frames].reverse().findIndex(inCue);
+        const last = floor1(input.video.duration);
+        const start = i0 > 0 ? floor1(times[i0 - 1]!) : 0;
+        const end = i0 >= 0 && i1 < frames.length - 1 ? floor1(times[i1 + 1]!) : last;
+        const where = i0 < 0 ? "The sign is not in view, so I watch the whole video." : `The sign shows at ${f1(times[i0]!)} to ${f1(times[i1]!)} s.`;
+        return {
+          text: formatTurn({ think: `${where} I watch ${f1(start)} to ${f1(end)} s closely.`, call: { name: "get_clip", arguments: { start, end: i0 < 0 ? last : end, count: Math.min(CLIP_FRAMES, input.budget.maxFramesPerCall), rung: "low" } } }),
+        };
+      }
+      if (stage === "clip" && family === "small-code") {
+        const lit = frames.filter((f) => text.some((b) => f.timestamp >= b.from - 1e-6 && f.timestamp < b.to));
+        const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
+        const t = f1(pick.timestamp);
+        return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read it at the high rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: "high" } } }) };
+      }
+      if (stage === "clip" && family === "change") {
+        const a = seen[0] ?? frames[0]!;
+        const b = seen[seen.length - 1] ?? frames[frames.length - 1]!;
+        const ta = f1(a.timestamp), tb = f1(b.timestamp);
+        return { text: formatTurn({ think: `The signs show from ${ta} to ${tb} s. I read both ends at the high rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(ta), Number(tb)], rung: "high" } } }) };
+      }
+      return readAnswer(frames);
+    },
+  };
+}
+
+export interface CueTrajectoryOptions {
+  dataset: string;
+  out: string;
+  /** Uniform-baseline data instead: this many uniform frames at this rung, answered in one turn. */
+  uniform?: { frames: number; rung: string };
+  /** Questions run at once (each spawns ffmpeg). */
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the cue teacher (or the uniform policy answered by it) through the real agent loop on
+ * every item of a synthetic dataset and writes one trajectory record per line. Records whose
+ * answer is not the item's answer are kept out (there are none unless a look failed).
+ */
+export async function writeCueTrajectories(opts: CueTrajectoryOptions): Promise<{ written: number; skipped: string[] }> {
+  const items = await loadDataset(opts.dataset);
+  const lines: string[] = new Array(items.length).fill("");
+  const skipped: string[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      const item = items[k]!;
+      const teacher = createCueTeacher(item);
+      const policy = opts.uniform ? createUniformPolicy({ ...opts.uniform, answerer: teacher }) : teacher;
+      const r = await answer({
+        video: videoPath(opts.dataset, item),
+        question: item.question,
+        ...(item.options ? { options: item.options } : {}),
+        policy,
+        settings: { ladder: "tiny" },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        item: { id: item.id, file: resolve(opts.dataset) },
+        meta: { family: item.meta.family, teacher: opts.uniform ? "uniform" : "cue" },
+      });
+      if (r.answer === null || r.error) skipped.push(item.id);
+      else {
+        lines[k] = JSON.stringify(r.record);
+        // The video layer's caches are warm now: storing the record's evidence here spares training the probes and decodes.
+        await evidenceByTurn(r.record);
+      }
+      opts.onProgress?.(++done, items.length);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
+  await mkdir(dirname(resolve(opts.out)), { recursive: true });
+  const kept = lines.filter((l) => l.length > 0);
+  await writeFile(opts.out, kept.join("\n") + (kept.length ? "\n" : ""));
+  return { written: kept.length, skipped };
+}

@@ -1,0 +1,156 @@
+/**
+ * Trainer configuration: one grouped, documented zod schema per trainer; every field has a
+ * default, so `{}` is a valid config. Sources, later wins: defaults < config file (--config) <
+ * flags (--group.field value, e.g. --optim.lr 3e-4, or the short aliases in FLAG_ALIASES).
+ * Validation throws FM_ERR_TRAIN_CONFIG naming every bad value. The GRPO trainer adds its own
+ * `grpo` group beside these (see GrpoPlaceholder) and reuses data/model/optim/run.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { FramemindError } from "../errors.js";
+
+export const ModelShape = z
+  .object({
+    /** Width of the residual stream. */
+    dModel: z.number().int().positive().default(128),
+    nLayers: z.number().int().positive().default(3),
+    nHeads: z.number().int().positive().default(4),
+    /** Feed-forward width (4x dModel is the usual choice). */
+    dFF: z.number().int().positive().default(512),
+    /** Longest sequence (context + generated turn). */
+    maxSeq: z.number().int().positive().default(384),
+    /** Sinusoidal features of each visual token's timestamp. */
+    timeFeatures: z.number().int().positive().multipleOf(2).default(16),
+  })
+  .strict()
+  .prefault({});
+
+export const OptimConfig = z
+  .object({
+    lr: z.number().positive().default(2e-3),
+    warmupSteps: z.number().int().min(0).default(100),
+    decay: z.enum(["cosine", "linear", "constant"]).default("cosine"),
+    /** Final LR as a fraction of lr. */
+    minRatio: z.number().min(0).max(1).default(0.05),
+    weightDecay: z.number().min(0).default(0.01),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.99),
+    /** Global gradient-norm clip (0 = off). */
+    clipNorm: z.number().min(0).default(1),
+  })
+  .strict()
+  .prefault({});
+
+export const DataConfig = z
+  .object({
+    /** Teacher trajectories (JSONL of trajectory records) to learn from. */
+    train: z.string().default("runs/data/synth/teacher-train.jsonl"),
+    /** Teacher trajectories for the validation loss ("" = none). */
+    val: z.string().default(""),
+    /** Dataset JSONL whose questions the validation accuracy runs through the agent loop ("" = none). */
+    valDataset: z.string().default(""),
+    /** Questions of valDataset used per validation (0 = all). */
+    valQuestions: z.number().int().min(0).default(60),
+    /** Persistent caches (frames/ decoded frames, evidence/ per-record frames), so ffmpeg decodes each request once across runs ("" = off). */
+    frameCache: z.string().default(".framemind-cache"),
+    /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */
+    maxLen: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .prefault({});
+
+export const RunConfig = z
+  .object({
+    /** Run folder (metrics, checkpoints, plot). */
+    out: z.string().default("runs/sft"),
+    steps: z.number().int().positive().default(2000),
+    batchSize: z.number().int().positive().default(16),
+    logEvery: z.number().int().positive().default(10),
+    checkpointEvery: z.number().int().positive().default(100),
+    /** Validation (loss, and accuracy when valDataset is set) every this many steps; best/ follows it. */
+    evalEvery: z.number().int().positive().default(250),
+    /** Which validation number picks best/: auto = accuracy when data.valDataset is set, else loss. */
+    bestBy: z.enum(["auto", "val_loss", "val_accuracy"]).default("auto"),
+    keepCheckpoints: z.number().int().positive().default(3),
+    /** onnxruntime intra-op threads (0 = the engine's default from the machine). */
+    threads: z.number().int().min(0).default(0),
+    /** Stop after this many seconds (checkpoint first); 0 = no limit. */
+    maxSeconds: z.number().min(0).default(0),
+  })
+  .strict()
+  .prefault({});
+
+export const SftConfigSchema = z
+  .object({
+    seed: z.number().int().min(0).default(1),
+    model: ModelShape,
+    optim: OptimConfig,
+    data: DataConfig,
+    run: RunConfig,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.model.dModel % c.model.nHeads !== 0) ctx.addIssue({ code: "custom", path: ["model", "nHeads"], message: `dModel ${c.model.dModel} is not divisible by nHeads ${c.model.nHeads}` });
+    if (c.run.bestBy === "val_accuracy" && !c.data.valDataset) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_accuracy needs data.valDataset (or choose val_loss)" });
+    if (c.run.bestBy === "val_loss" && !c.data.val) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_loss needs data.val" });
+  });
+
+export type SftConfig = z.infer<typeof SftConfigSchema>;
+
+/** Short flags for the common fields; every field is also reachable as --group.field. */
+export const FLAG_ALIASES: Record<string, string> = {
+  data: "data.train",
+  out: "run.out",
+  steps: "run.steps",
+  "batch-size": "run.batchSize",
+  lr: "optim.lr",
+  seed: "seed",
+  threads: "run.threads",
+};
+
+/** Sets a dotted path, converting strings that look like numbers / booleans. */
+export function setPath(obj: Record<string, unknown>, path: string, raw: string): void {
+  const keys = path.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof o[k] !== "object" || o[k] === null) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  const v = raw === "true" ? true : raw === "false" ? false : raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  o[keys[keys.length - 1]!] = v;
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] = v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** Validates a raw config object; the error names every bad field and its value. */
+export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const get = (p: readonly PropertyKey[]) => p.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw);
+    const reason = r.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}${i.path.length ? ` (got ${JSON.stringify(get(i.path))})` : ""}`).join("; ");
+    throw new FramemindError("FM_ERR_TRAIN_CONFIG", { reason });
+  }
+  return r.data;
+}
+
+/** defaults < file < overrides (dotted paths -> raw strings from flags). */
+export function resolveConfig<S extends z.ZodType>(schema: S, file: string | undefined, overrides: Record<string, string>): z.infer<S> {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    } catch (e) {
+      throw new FramemindError("FM_ERR_TRAIN_CONFIG", { reason: `cannot read config file ${file}: ${(e as Error).message}` });
+    }
+  }
+  const flags: Record<string, unknown> = {};
+  for (const [p, v] of Object.entries(overrides)) setPath(flags, FLAG_ALIASES[p] ?? p, v);
+  return parseConfig(schema, deepMerge(raw, flags));
+}

@@ -1,0 +1,304 @@
+/**
+ * Supervised fine-tuning of the embedded model on teacher trajectories (DESIGN.md §5-6, stage 1).
+ *
+ *   trainSft(config, { resume }) -> { dir, best, final, steps }
+ *
+ * Every turn of every trajectory record is one example: the turn's input as the policy saw it
+ * (question, compact history, latest evidence frames: src/policy/tiny/sequence.ts) and the
+ * turn's text as the target. Frames are fetched again with the same tool calls the record
+ * made (src/policy/tiny/evidence.ts), through the persistent frame and evidence caches, so
+ * ffmpeg decodes each request once across runs.
+ * Batches follow a seeded per-epoch shuffle that depends only on (seed, step), so a resumed run
+ * continues bit-for-bit. Validation: teacher-forced loss on held-out trajectories and accuracy
+ * of the live model answering validation questions through the real agent loop; best/ keeps
+ * the best of them. Timing of every step is split into data, onnxruntime and optimizer.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AdamW, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
+import { FramemindError } from "../errors.js";
+import { setFrameCacheDir } from "../video/index.js";
+import { parseTrajectory, type Trajectory } from "../agent/trajectory.js";
+import { answer } from "../agent/loop.js";
+import { loadDataset, videoPath } from "../../datasets/io.js";
+import type { DatasetItem } from "../../datasets/schema.js";
+import { Progress } from "../cli/common.js";
+import { evidenceByTurn, setEvidenceCacheDir } from "../policy/tiny/evidence.js";
+import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
+import { createTinyPolicy } from "../policy/tiny/policy.js";
+import { Tokenizer } from "../policy/tiny/tokenizer.js";
+import { buildContext, exampleLength, makeBatch, observationOf, PATCH_DIM, type Example } from "../policy/tiny/sequence.js";
+import type { SftConfig } from "./config.js";
+import { TrainRun } from "./run.js";
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+export function readTrajectories(file: string): Trajectory[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new FramemindError("FM_ERR_TRAIN_DATA", { path: file, reason: (e as Error).message });
+  }
+  return text
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return parseTrajectory(JSON.parse(l));
+      } catch (e) {
+        throw new FramemindError("FM_ERR_TRAIN_DATA", { path: file, reason: `line ${i + 1}: ${(e as Error).message.slice(0, 300)}` });
+      }
+    });
+}
+
+/** Texts the vocabulary is built from: questions, options, turn texts and history words. */
+export function vocabularyTexts(recs: readonly Trajectory[]): string[] {
+  const out = new Set<string>(["frames low 1", "frames high 1", "error"]);
+  for (const r of recs) {
+    out.add(r.question);
+    for (const o of r.options ?? []) out.add(o);
+    for (const t of r.turns) out.add(t.text);
+  }
+  return [...out];
+}
+
+/** One example per turn of each record (turn text + <eos> as the target). */
+export async function recordExamples(rec: Trajectory, tok: Tokenizer): Promise<Example[]> {
+  const evidence = await evidenceByTurn(rec);
+  const eos = tok.id("<eos>");
+  return rec.turns.map((t, i) => {
+    const history = rec.turns.slice(0, i).map((h) => ({
+      text: h.text,
+      observation: observationOf(h.result ? { kind: "frames", result: h.result } : { kind: h.error ? "error" : "none" }),
+    }));
+    const ctx = buildContext({ question: rec.question, ...(rec.options ? { options: rec.options } : {}), history, mustAnswer: t.mustAnswer, frames: evidence[i]! }, tok);
+    return { items: ctx.items, target: [...tok.encode(t.text).ids, eos] };
+  });
+}
+
+export async function loadExamples(recs: readonly Trajectory[], tok: Tokenizer, maxLen: number, label: string): Promise<{ examples: Example[]; dropped: number; ms: number }> {
+  const t0 = performance.now();
+  const progress = new Progress(`frames (${label})`, recs.length);
+  const examples: Example[] = [];
+  let dropped = 0;
+  for (let i = 0; i < recs.length; i++) {
+    for (const e of await recordExamples(recs[i]!, tok)) {
+      if (exampleLength(e) > maxLen) dropped++;
+      else examples.push(e);
+    }
+    progress.tick(i + 1);
+  }
+  return { examples, dropped, ms: performance.now() - t0 };
+}
+
+/** Seeded order of epoch `epoch` (independent of everything else, so resume needs only the step). */
+function epochOrder(seed: number, epoch: number, n: number): number[] {
+  const rng = new Rng(seed).fork(1000 + epoch);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx;
+}
+
+/** The examples of (0-based) step `step`. */
+export function batchAt(seed: number, step: number, batchSize: number, n: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < batchSize; k++) {
+    const g = step * batchSize + k;
+    const epoch = Math.floor(g / n);
+    out.push(epochOrder(seed, epoch, n)[g % n]!);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/** Mean teacher-forced loss per target token. */
+export async function validationLoss(model: TransformerModel, examples: readonly Example[], batchSize: number): Promise<number> {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const b = makeBatch(examples.slice(i, i + batchSize), model.config.maxSeq);
+    const lp = await model.logprobs(b);
+    for (let j = 0; j < lp.length; j++) {
+      if (b.lossMask[j]) {
+        sum -= lp[j]!;
+        n++;
+      }
+    }
+  }
+  return n ? sum / n : NaN;
+}
+
+/**
+ * Validation-only answer check (normalized match; numeric tolerance from the item). Reports and
+ * accuracy tables come from `framemind eval`, which uses the project's one scorer.
+ */
+function quickCorrect(item: DatasetItem, given: string | null): boolean {
+  if (given === null) return false;
+  const norm = (s: string) => s.trim().toLowerCase().replace(/[\s.]+$/g, "");
+  if (item.answer_type === "number" || item.answer_type === "time") {
+    const tol = typeof item.meta.tolerance === "number" ? item.meta.tolerance : 0;
+    return Math.abs(Number(given) - Number(item.answer)) <= tol + 1e-9;
+  }
+  return norm(given) === norm(item.answer);
+}
+
+/** Accuracy of the live model answering through the real agent loop (greedy). */
+export async function validationAccuracy(loaded: LoadedTiny, datasetFile: string, items: readonly DatasetItem[]): Promise<{ accuracy: number; turns: number; visualTokens: number; invalid: number }> {
+  const policy = createTinyPolicy({ loaded });
+  let correct = 0, turns = 0, tokens = 0, invalid = 0;
+  for (const item of items) {
+    const r = await answer({ video: videoPath(datasetFile, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny" } });
+    if (quickCorrect(item, r.answer)) correct++;
+    turns += r.record.turns.length;
+    tokens += r.record.tokens.visual;
+    invalid += r.record.invalidCalls;
+  }
+  const n = Math.max(1, items.length);
+  return { accuracy: correct / n, turns: turns / n, visualTokens: tokens / n, invalid: invalid / n };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+export interface SftOptions {
+  resume?: boolean;
+  /** Quiet progress (tests). */
+  quiet?: boolean;
+}
+
+export interface SftResult {
+  dir: string;
+  steps: number;
+  best?: string;
+  final: string;
+  /** Mean milliseconds per step: data (batch building), run (onnxruntime), optimizer. */
+  timing: { dataMs: number; runMs: number; optMs: number; stepMs: number };
+}
+
+interface TrainerState {
+  step: number;
+  best: number | null;
+  bestStep: number | null;
+}
+
+export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<SftResult> {
+  if (cfg.data.frameCache) {
+    setFrameCacheDir(join(cfg.data.frameCache, "frames"));
+    setEvidenceCacheDir(join(cfg.data.frameCache, "evidence"));
+  }
+  const run = TrainRun.open({ dir: cfg.run.out, config: cfg as unknown as Record<string, unknown>, resume: opts.resume, keep: cfg.run.keepCheckpoints });
+  const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
+  const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
+
+  const trainRecs = readTrajectories(cfg.data.train);
+  if (!trainRecs.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories" });
+
+  // Model, tokenizer, optimizer state: fresh, or from the newest checkpoint.
+  const from = opts.resume ? run.latestCheckpoint() : undefined;
+  let loaded: LoadedTiny;
+  let state: TrainerState = { step: 0, best: null, bestStep: null };
+  if (from) {
+    const l = loadTiny(from);
+    loaded = { ...l, model: new TransformerModel(l.model.config, l.model.params, sessionOptions) };
+    state = (l.meta.trainer as TrainerState | undefined) ?? state;
+    run.truncateMetrics(state.step);
+  } else {
+    const tokenizer = Tokenizer.build(vocabularyTexts(trainRecs));
+    const config: TransformerConfig = { ...cfg.model, vocabSize: tokenizer.size, patchDim: PATCH_DIM, lnEps: 1e-5 };
+    loaded = { model: TransformerModel.init(config, cfg.seed, sessionOptions), tokenizer, version: "training", meta: {} };
+  }
+  const { model, tokenizer } = loaded;
+  const maxLen = cfg.data.maxLen || model.config.maxSeq;
+  const train = await loadExamples(trainRecs, tokenizer, maxLen, "train");
+  const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val") : null;
+  const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];
+  if (!train.examples.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: `every example is longer than ${maxLen} tokens` });
+  const lens = train.examples.map(exampleLength);
+  run.log({ step: state.step, kind: "data", examples: train.examples.length, dropped: train.dropped, meanLen: lens.reduce((a, b) => a + b, 0) / lens.length, maxLen: Math.max(...lens), vocab: tokenizer.size, params: paramSpecs(model.config).reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0), frameLoadMs: Math.round(train.ms) });
+
+  const noDecay = new Set(paramSpecs(model.config).filter((s) => s.noDecay).map((s) => s.name));
+  noDecay.add("tok_emb"); // tied with the output head: decaying it fights the logits
+  const opt = new AdamW({ lr: cfg.optim.lr, beta1: cfg.optim.beta1, beta2: cfg.optim.beta2, weightDecay: cfg.optim.weightDecay, clipNorm: cfg.optim.clipNorm || undefined, noDecay });
+  if (loaded.optimizer) opt.setState(loaded.optimizer);
+
+  const save = (dir: string) => saveTiny(dir, model, tokenizer, { optimizer: opt.getState(), rng: new Rng(cfg.seed).state(), meta: { trainer: state, config: cfg } });
+  run.onStop(() => {
+    run.checkpoint(state.step, save);
+  });
+
+  const validate = async (): Promise<void> => {
+    const row: Record<string, number> = {};
+    if (val?.examples.length) row.loss = await validationLoss(model, val.examples, cfg.run.batchSize);
+    if (valItems.length) {
+      const a = await validationAccuracy({ ...loaded, version: `step-${state.step}` }, cfg.data.valDataset, valItems);
+      row.accuracy = a.accuracy;
+      row.turns = a.turns;
+      row.visualTokens = a.visualTokens;
+      row.invalidCalls = a.invalid;
+    }
+    if (Object.keys(row).length === 0) return;
+    run.log({ step: state.step, kind: "val", ...row });
+    const score = bestBy === "val_accuracy" ? row.accuracy : bestBy === "val_loss" ? -row.loss! : undefined;
+    if (score !== undefined && (state.best === null || score > state.best)) {
+      state.best = score;
+      state.bestStep = state.step;
+      run.promote(run.checkpoint(state.step, save), "best");
+    }
+  };
+
+  const total = cfg.run.steps;
+  const progress = opts.quiet ? null : new Progress("sft", total);
+  const sched = { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: total, decay: cfg.optim.decay, minRatio: cfg.optim.minRatio };
+  const t0 = performance.now();
+  const acc = { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0 };
+  const sums = { dataMs: 0, runMs: 0, optMs: 0, n: 0 };
+  while (state.step < total && !run.stopRequested) {
+    if (cfg.run.maxSeconds && (performance.now() - t0) / 1000 > cfg.run.maxSeconds) break;
+    const s0 = performance.now();
+    const batch = makeBatch(batchAt(cfg.seed, state.step, cfg.run.batchSize, train.examples.length).map((i) => train.examples[i]!), model.config.maxSeq);
+    const s1 = performance.now();
+    const res = await model.lossAndGrads(batch);
+    const s2 = performance.now();
+    const lr = lrAt(state.step, sched);
+    const info = opt.update(model.params, res.grads, lr);
+    const s3 = performance.now();
+    state.step++;
+    acc.dataMs += s1 - s0;
+    acc.runMs += s2 - s1;
+    acc.optMs += s3 - s2;
+    acc.loss += res.loss;
+    acc.tokens += batch.batch * batch.seq;
+    acc.n++;
+    if (run.due(state.step, cfg.run.logEvery) || state.step === total) {
+      const ms = (acc.dataMs + acc.runMs + acc.optMs) / acc.n;
+      run.log({ step: state.step, kind: "train", loss: acc.loss / acc.n, lr, gradNorm: info.gradNorm, stepMs: ms, dataMs: acc.dataMs / acc.n, runMs: acc.runMs / acc.n, optMs: acc.optMs / acc.n, tokensPerS: (acc.tokens / (acc.dataMs + acc.runMs + acc.optMs)) * 1000 });
+      sums.dataMs += acc.dataMs;
+      sums.runMs += acc.runMs;
+      sums.optMs += acc.optMs;
+      sums.n += acc.n;
+      progress?.tick(state.step, `loss ${(acc.loss / acc.n).toFixed(3)} ${ms.toFixed(0)} ms/step`);
+      Object.assign(acc, { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0 });
+    }
+    if (run.due(state.step, cfg.run.evalEvery) || state.step === total) await validate();
+    if (run.due(state.step, cfg.run.checkpointEvery)) run.checkpoint(state.step, save);
+  }
+  run.checkpoint(state.step, save);
+  const final = join(run.dir, "final");
+  save(final);
+  run.finish();
+  const n = Math.max(1, sums.n);
+  return {
+    dir: run.dir,
+    steps: state.step,
+    ...(state.bestStep !== null ? { best: join(run.dir, "best") } : {}),
+    final,
+    timing: { dataMs: sums.dataMs / n, runMs: sums.runMs / n, optMs: sums.optMs / n, stepMs: (sums.dataMs + sums.runMs + sums.optMs) / n },
+  };
+}

@@ -1,0 +1,51 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { answer } from "../../src/agent/loop.js";
+import { parseTrajectory } from "../../src/agent/trajectory.js";
+import { loadDataset, videoPath } from "../../datasets/io.js";
+import type { DatasetItem } from "../../datasets/schema.js";
+import { createPolicy } from "../../src/policy/index.js";
+import { createTinyPolicy, loadTiny, type LoadedTiny } from "../../src/policy/tiny/index.js";
+import { synthFixture, type SynthFixture } from "./fixture.js";
+
+// The shipped model (models/framemind-tiny) answering through the real loop on real videos.
+describe("tiny policy", () => {
+  let fx: SynthFixture;
+  let items: DatasetItem[];
+  let loaded: LoadedTiny;
+  beforeAll(async () => {
+    fx = await synthFixture();
+    items = await loadDataset(fx.dataset);
+    loaded = loadTiny();
+  });
+
+  it("is registered and answers through the agent loop with a schema-valid record", async () => {
+    const policy = await createPolicy("tiny");
+    const item = items[0]!;
+    const r = await answer({ video: videoPath(fx.dataset, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny" } });
+    const rec = parseTrajectory(JSON.parse(JSON.stringify(r.record)));
+    expect(rec.policy.id).toBe("tiny");
+    expect(rec.policy.modelVersion).toMatch(/[0-9a-f]{12}$/);
+    expect(rec.turns.length).toBeGreaterThan(0);
+    // Trainer data: every turn's generated ids and log-probs.
+    expect(r.extras.length).toBe(rec.turns.length);
+    for (const e of r.extras) {
+      expect(e.tokenIds!.length).toBe(e.logprobs!.length);
+      for (const lp of e.logprobs!) expect(lp).toBeLessThanOrEqual(0);
+    }
+    // The shipped model follows the protocol: no turn is a protocol error.
+    for (const t of rec.turns) expect(t.error?.code ?? "ok").not.toMatch(/PROTOCOL|BAD_JSON/);
+  });
+
+  it("samples reproducibly with a seed and warns about unknown words", async () => {
+    const policy = createTinyPolicy({ loaded });
+    const item = items[1]!;
+    const ask = (question: string, seed: number) =>
+      answer({ video: videoPath(fx.dataset, item), question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny", maxTurns: 2 }, sampling: { temperature: 1, topP: 0.9, seed } });
+    const a = await ask(item.question, 7);
+    const b = await ask(item.question, 7);
+    expect(b.record.turns.map((t) => t.text)).toEqual(a.record.turns.map((t) => t.text));
+    const odd = await ask(`${item.question} Ignore the zebra.`, 7);
+    expect(odd.record.warnings.some((w) => w.includes("zebra"))).toBe(true);
+    expect(odd.answer === null || typeof odd.answer === "string").toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseConfig, resolveConfig, SftConfigSchema } from "../../src/train/config.js";
+import { trainSft } from "../../src/train/sft.js";
+import type { MetricRow } from "../../src/train/run.js";
+import { loadTiny } from "../../src/policy/tiny/index.js";
+import { synthFixture, type SynthFixture } from "../tiny/fixture.js";
+
+const metrics = (dir: string): MetricRow[] =>
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as MetricRow);
+const trainRows = (dir: string) => metrics(dir).filter((r) => r.kind === "train").map((r) => ({ step: r.step, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr }));
+
+describe("sft", () => {
+  let fx: SynthFixture;
+  const out = join(process.cwd(), "test-output", "sft-run");
+  beforeAll(async () => {
+    fx = await synthFixture();
+    rmSync(out, { recursive: true, force: true });
+    rmSync(`${out}-resumed`, { recursive: true, force: true });
+  });
+
+  const config = (dir: string) =>
+    parseConfig(SftConfigSchema, {
+      seed: 3,
+      model: { dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, maxSeq: 384 },
+      optim: { lr: 3e-3, warmupSteps: 5 },
+      data: { train: fx.teacher, val: fx.teacher, frameCache: join(fx.dir, "cache") },
+      run: { out: dir, steps: 40, batchSize: 4, logEvery: 5, checkpointEvery: 20, evalEvery: 20, threads: 1 },
+    });
+
+  it("trains on teacher trajectories: loss goes down, run folder complete, checkpoint loads", async () => {
+    const r = await trainSft(config(out), { quiet: true });
+    expect(r.steps).toBe(40);
+    const rows = trainRows(out);
+    expect(rows.length).toBe(8);
+    expect(rows[rows.length - 1]!.loss!).toBeLessThan(rows[0]!.loss! * 0.7);
+    for (const f of ["config.json", "metrics.jsonl", "plot.svg", "best/model.safetensors", "final/vocab.json"]) expect(existsSync(join(out, f))).toBe(true);
+    expect(readFileSync(join(out, "plot.svg"), "utf8")).toContain("train.loss");
+    const loaded = loadTiny(r.final);
+    expect(loaded.model.config.dModel).toBe(32);
+  });
+
+  it("resumes from a checkpoint and reproduces the remaining steps exactly", async () => {
+    // A copy of the finished run, cut back to its step-20 checkpoint, as if killed after step 20.
+    const cut = `${out}-resumed`;
+    cpSync(out, cut, { recursive: true });
+    for (const d of ["checkpoints/step-000040", "final", "best"]) rmSync(join(cut, d), { recursive: true, force: true });
+    const r = await trainSft({ ...config(cut) }, { resume: true, quiet: true });
+    expect(r.steps).toBe(40);
+    expect(trainRows(cut)).toEqual(trainRows(out));
+  });
+
+  it("validates configs naming the bad values, and flags override the file", () => {
+    expect(() => parseConfig(SftConfigSchema, { optim: { lr: -1 }, run: { steps: 0 } })).toThrow(/optim\.lr.*got -1.*run\.steps.*got 0/s);
+    expect(() => parseConfig(SftConfigSchema, { model: { dModel: 30, nHeads: 4 } })).toThrow(/not divisible/);
+    expect(() => parseConfig(SftConfigSchema, { optim: { lrr: 1 } })).toThrow(/lrr/);
+    const c = resolveConfig(SftConfigSchema, undefined, { lr: "0.01", "run.batchSize": "4", data: "x.jsonl" });
+    expect([c.optim.lr, c.run.batchSize, c.data.train, c.model.dModel]).toEqual([0.01, 4, "x.jsonl", 128]);
+  });
+});
