@@ -389,7 +389,7 @@ export async function answer(req: AnswerRequest): Promise<AnswerResult> {
     video,
     question: q.data.question,
     ...(q.data.options ? { options: q.data.options } : {}),
-    policy: { id: policy.id, ...(policy.modelVersion ? { modelVersion: policy.modelVersion } : {}) },
+    policy: { id: policy.id, ...(policy.modelVersion ? { modelVersion: policy.modelVersion } : {}), ...(policy.settings ? { settings: policy.settings } : {}) },
     sampling: req.sampling ?? null,
     settings: {
       ladder: settings.ladder,

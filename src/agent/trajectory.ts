@@ -83,7 +83,7 @@ export const TrajectorySchema = z.object({
   }),
   question: z.string(),
   options: z.array(z.string()).optional(),
-  policy: z.object({ id: z.string(), modelVersion: z.string().optional() }),
+  policy: z.object({ id: z.string(), modelVersion: z.string().optional(), settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional() }),
   sampling: z.object({ temperature: z.number(), topP: z.number(), seed: z.number().int().optional() }).nullable(),
   settings: z.object({
     ladder: z.string(),

@@ -184,6 +184,18 @@ export function createOpenAIPolicy(config: Cfg): Policy & { modelVersion: string
   const policy: Policy & { modelVersion: string } = {
     id: `openai:${config.model}`,
     modelVersion: config.model,
+    settings: {
+      baseUrl: config.baseUrl,
+      model: config.model,
+      nativeTools: config.nativeTools,
+      stream: config.stream,
+      historyImageTokens: config.historyImageTokens,
+      jpegQuality: config.jpegQuality,
+      imageDetail: config.imageDetail ?? null,
+      maxCompletionTokens: config.maxCompletionTokens,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+    },
     async step(input: PolicyInput, opts: StepOptions): Promise<PolicyStep> {
       const warnings: string[] = [];
       let attempt = 0;

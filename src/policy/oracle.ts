@@ -100,6 +100,7 @@ export function createOraclePolicy(cfg: OracleConfig): Policy {
 
   return {
     id: "oracle",
+    settings: { seed: cfg.seed },
     // Stateless across calls: everything is derived from the input, so one object can serve many runs.
     async step(input: PolicyInput): Promise<PolicyStep> {
       const rng = base.fork(input.turn.index);

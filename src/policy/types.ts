@@ -6,6 +6,7 @@
  *   interface Policy {
  *     id: string;                 // "openai:<model>", "oracle", "uniform+openai:<model>", "tiny", ...
  *     modelVersion?: string;      // checkpoint hash / served model name, recorded in the trajectory
+ *     settings?: PolicySettings;   // what shapes its input/output (endpoint, image budget, seed), recorded
  *     overrides?: PolicyOverrides; // settings the policy imposes (uniform: N frames, one turn)
  *     step(input: PolicyInput, opts: StepOptions): Promise<PolicyStep>;
  *   }
@@ -153,9 +154,14 @@ export interface PolicyOverrides {
   maxTurns?: number;
 }
 
+/** Policy settings that shape the model's input or output, recorded in the trajectory. */
+export type PolicySettings = Record<string, string | number | boolean | null>;
+
 export interface Policy {
   id: string;
   modelVersion?: string;
+  /** E.g. the endpoint, image budget and JPEG quality of `openai`, the seed of `oracle`. */
+  settings?: PolicySettings;
   overrides?: PolicyOverrides;
   step(input: PolicyInput, opts: StepOptions): Promise<PolicyStep>;
 }

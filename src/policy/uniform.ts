@@ -21,6 +21,7 @@ export function createUniformPolicy(cfg: UniformConfig): Policy {
   return {
     id: inner ? `uniform+${inner.id}` : "uniform",
     ...(inner?.modelVersion ? { modelVersion: inner.modelVersion } : {}),
+    settings: { frames: cfg.frames, rung: cfg.rung, ...(inner?.settings ?? {}) },
     overrides: { firstObservation: { frames: cfg.frames, rung: cfg.rung }, maxTurns: 1 },
     async step(input: PolicyInput, opts: StepOptions): Promise<PolicyStep> {
       if (!inner) {

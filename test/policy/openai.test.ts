@@ -63,7 +63,11 @@ describe("openai policy in the loop", () => {
     expect(record.version).toBe(1);
     expect(record.question).toBe("Which digit is shown?");
     expect(record.options).toEqual(["A. 3", "B. 7"]);
-    expect(record.policy).toEqual({ id: "openai:fake-vlm-1", modelVersion: "fake-vlm-1" });
+    expect(record.policy).toEqual({
+      id: "openai:fake-vlm-1",
+      modelVersion: "fake-vlm-1",
+      settings: { baseUrl: server.url, model: "fake-vlm-1", nativeTools: "auto", stream: false, historyImageTokens: 4096, jpegQuality: 85, imageDetail: null, maxCompletionTokens: 1024, timeoutMs: 60_000, maxRetries: 3 },
+    });
     expect(record.sampling).toEqual({ temperature: 0.7, topP: 0.9, seed: 11 });
     expect(record.settings).toEqual({ ladder: "qwen", firstObservation: { frames: 8, rung: "low", mode: "tolerant", source: "default" }, maxTurns: 4, maxVisualTokens: 4096, maxFramesPerCall: 16, timeoutMs: 120_000, promptVersion: "v1" });
     expect(record.versions.ffmpeg).toMatch(/^\d/);
@@ -190,7 +194,7 @@ describe("openai policy in the loop", () => {
 
   it("a model that never answers stops at the turn limit", async () => {
     const look = (t: number) => ({ content: call("get_frames", { timestamps: [t], rung: "low" }) });
-    const { record, server } = await run([look(1), look(2), look(3)], { req: { settings: { maxTurns: 3 } } });
+    const { record, server } = await run([look(1), look(2), look(3)], { config: { historyImageTokens: 0 }, req: { settings: { maxTurns: 3 } } });
     expect(record.turns).toHaveLength(3);
     expect(record.stopReason).toBe("turn_limit");
     expect(record.answer).toBeNull();
@@ -199,6 +203,9 @@ describe("openai policy in the loop", () => {
     expect(record.turns[2]!.error!.code).toBe("FM_ERR_AGENT_MUST_ANSWER");
     expect(server.requests).toHaveLength(3);
     expect(lastText(server.requests[2]!)).toContain("This is your last turn");
+    // No budget for older images: only the latest observation's frame is re-sent.
+    expect(images(server.requests[2]!)).toHaveLength(1);
+    expect(JSON.stringify(server.requests[2]!.body.messages)).toContain("(images omitted to save tokens)");
   });
 
   it("an endpoint that returns 500 is retried, then the typed error lands in the record", async () => {

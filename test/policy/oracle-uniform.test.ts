@@ -45,7 +45,7 @@ describe("oracle policy", () => {
     const records = [];
     for (let seed = 0; seed < 4; seed++) records.push(await runOracle(seed));
     for (const r of records) {
-      expect(r.policy).toEqual({ id: "oracle" });
+      expect(r.policy).toEqual({ id: "oracle", settings: { seed: records.indexOf(r) } });
       expect(r.answer).toBe("B");
       expect(r.stopReason).toBe("answer");
       expect(r.invalidCalls).toBe(0);
@@ -112,7 +112,7 @@ describe("uniform policy", () => {
     const policy = await createPolicy("uniform", { frames: 6, rung: "low", openai: { baseUrl: server.url, model: "fake-vlm-1" } });
     const { record } = await answer({ video, ...question, policy, settings: { ladder: "qwen" } });
     TrajectorySchema.parse(record);
-    expect(record.policy).toEqual({ id: "uniform+openai:fake-vlm-1", modelVersion: "fake-vlm-1" });
+    expect(record.policy).toMatchObject({ id: "uniform+openai:fake-vlm-1", modelVersion: "fake-vlm-1", settings: { frames: 6, rung: "low", model: "fake-vlm-1" } });
     expect(record.answer).toBe("B");
     expect(record.turns).toHaveLength(1);
     expect(record.tokens.visual).toBe(6 * 18);
