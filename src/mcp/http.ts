@@ -22,6 +22,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport, type EventStore } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { asFramemindError, FramemindError } from "../errors.js";
+import type { RouteOptions } from "../server/services.js";
 
 export interface McpHttpOptions {
   /** Builds the server object of one session (or of one stateless request). */
@@ -96,8 +97,12 @@ function hostnameOf(value: string, isOrigin: boolean): string | undefined {
   }
 }
 
-export const mcpHttpPlugin: FastifyPluginAsync<McpHttpOptions> = async (app, raw) => {
-  const o = settle(raw);
+/**
+ * Options are either McpHttpOptions (standalone, tests) or `{ services }` when buildServer mounts
+ * this module inside `framemind serve` (see service.ts).
+ */
+export const mcpHttpPlugin: FastifyPluginAsync<McpHttpOptions | RouteOptions> = async (app, raw) => {
+  const o = settle("services" in raw && raw.services ? await (await import("./service.js")).optionsFromServices(raw.services) : (raw as McpHttpOptions));
   const sessions = new Map<string, Session>();
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -134,7 +139,8 @@ export const mcpHttpPlugin: FastifyPluginAsync<McpHttpOptions> = async (app, raw
   }, Math.min(60_000, Math.max(1_000, o.sessionIdleMs / 4)));
   sweep.unref();
 
-  app.addHook("onClose", async () => {
+  // preClose, not onClose: open SSE streams would otherwise keep fastify's close waiting.
+  app.addHook("preClose", async () => {
     clearInterval(sweep);
     await Promise.all([...sessions.keys()].map(closeSession));
   });
