@@ -13,6 +13,7 @@ import { FramemindError } from "../errors.js";
 import { LADDERS, targetSize, type LadderName, type Size } from "../video/index.js";
 import { Rng } from "../nn/rng.js";
 import { callCost, formatTurn } from "../agent/protocol.js";
+import { covers } from "../eval/evidence.js";
 import type { DatasetItem, EvidenceInterval } from "../../datasets/schema.js";
 import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "./types.js";
 
@@ -28,8 +29,8 @@ export interface OracleConfig {
  * or with the most pixels this video's ladder can give, when even the top rung is below min_pixels.
  */
 function seenWell(iv: EvidenceInterval, frames: readonly EvidenceFrame[], bestPixels: number): boolean {
-  const need = Math.min(iv.min_pixels, bestPixels);
-  return frames.some((f) => f.timestamp >= iv.start - 1e-6 && f.timestamp <= iv.end + 1e-6 && f.width * f.height >= need);
+  const reachable = { ...iv, min_pixels: Math.min(iv.min_pixels, bestPixels) };
+  return frames.some((f) => covers(f, reachable));
 }
 
 /** Smallest rung whose frames have min_pixels on this video (the top rung if none does). */

@@ -5,6 +5,7 @@ import { answer } from "../../src/agent/loop.js";
 import { TrajectorySchema, type Trajectory } from "../../src/agent/trajectory.js";
 import { createPolicy } from "../../src/policy/index.js";
 import { legibleRung } from "../../src/policy/oracle.js";
+import { evidenceRecall } from "../../src/eval/evidence.js";
 import { processStats } from "../../src/video/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { makeIndexVideo, tmpDir } from "../helpers/videos.js";
@@ -24,8 +25,8 @@ afterAll(async () => {
 const item = { id: "digit-1", answer: "B", evidence: [{ start: 2.0, end: 2.6, min_pixels: 5000 }], meta: {} };
 const question = { question: "Which digit flashes?", options: ["A. 3", "B. 7", "C. 9"] };
 
-/** Frames inside an interval with enough pixels: the evidence-recall rule of DESIGN.md §7. */
-const covers = (r: Trajectory, iv: { start: number; end: number; min_pixels: number }) => r.framesSeen.some((f) => f.timestamp >= iv.start && f.timestamp <= iv.end && f.width * f.height >= iv.min_pixels);
+/** Some frame the policy saw covers the interval (the one definition, src/eval/evidence.ts). */
+const covers = (r: Trajectory, iv: { start: number; end: number; min_pixels: number }) => evidenceRecall(r.framesSeen, [iv]) === true;
 
 async function runOracle(seed: number, settings: Record<string, unknown> = {}, it = item) {
   const policy = await createPolicy("oracle", { item: it, seed });
