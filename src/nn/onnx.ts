@@ -20,6 +20,9 @@ export interface ExportSpec {
   name?: string;
 }
 
+/** JS numbers carry no int/float tag: these attribute names are FLOAT in ONNX, other numbers INT. */
+const FLOAT_ATTRS = new Set(['epsilon', 'alpha', 'beta', 'gamma']);
+
 function attr(name: string, v: AttrValue): IAttr {
   const A = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
@@ -28,9 +31,9 @@ function attr(name: string, v: AttrValue): IAttr {
     // ConstantOfShape's fill value is a one-element tensor.
     return { name, type: A.TENSOR, t: { dims: [1], dataType: 1, rawData: new Uint8Array(new Float32Array([v]).buffer) } };
   }
-  return Number.isInteger(v) && !['epsilon', 'alpha', 'beta'].includes(name)
-    ? { name, type: A.INT, i: v }
-    : { name, type: A.FLOAT, f: v };
+  if (FLOAT_ATTRS.has(name)) return { name, type: A.FLOAT, f: v };
+  if (!Number.isInteger(v)) throw new Error(`attribute '${name}' = ${v} is not an integer (add it to FLOAT_ATTRS?)`);
+  return { name, type: A.INT, i: v };
 }
 
 function rawBytes(d: ConstData): Uint8Array {
