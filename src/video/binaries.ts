@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, join } from "node:path";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { FramemindError } from "../errors.js";
 
 export type BinarySource = "env" | "ffmpeg-static" | "PATH" | "@ffmpeg-installer/ffmpeg" | "ffprobe-static";
@@ -81,13 +81,36 @@ export function binaries(): Binaries {
 export interface BinaryVersion extends ResolvedBinary {
   version: string;
   major: number;
+  minor: number;
 }
 
 /** `ffmpeg -version` first line, parsed; used by `framemind doctor`. */
 export function binaryVersion(b: ResolvedBinary): BinaryVersion {
-  const out = execFileSync(b.path, ["-version"], { encoding: "utf8", timeout: 10_000 });
+  return parseVersion(b, execFileSync(b.path, ["-version"], { encoding: "utf8", timeout: 10_000 }));
+}
+
+let ffmpegVersionMemo: Promise<BinaryVersion> | undefined;
+
+/** The resolved ffmpeg's version, asked once per process (options differ between 4.x, 5.x and 7.x). */
+export function ffmpegVersion(): Promise<BinaryVersion> {
+  ffmpegVersionMemo ??= new Promise<BinaryVersion>((resolve, reject) => {
+    const b = binaries().ffmpeg;
+    execFile(b.path, ["-version"], { encoding: "utf8", timeout: 10_000 }, (err, out) => {
+      if (err) reject(new FramemindError("FM_ERR_VIDEO_FFMPEG_FAILED", { exitCode: -1, reason: `${b.path} -version: ${err.message}` }));
+      else resolve(parseVersion(b, out));
+    });
+  });
+  return ffmpegVersionMemo;
+}
+
+function parseVersion(b: ResolvedBinary, out: string): BinaryVersion {
   const m = /version\s+n?(\S+)/.exec(out.split("\n")[0] ?? "");
   const version = m?.[1] ?? "unknown";
-  const major = Number.parseInt(version, 10);
-  return { ...b, version, major: Number.isFinite(major) ? major : 0 };
+  const [major, minor] = version.split(".").map((x) => Number.parseInt(x, 10));
+  return { ...b, version, major: Number.isFinite(major) ? major! : 0, minor: Number.isFinite(minor) ? minor! : 0 };
+}
+
+/** Per-output passthrough of frame timestamps: `-fps_mode` since 5.1 (`-vsync` is gone in 9). */
+export function passthroughArgs(v: BinaryVersion, mode: "passthrough" | "vfr" = "passthrough"): string[] {
+  return v.major > 5 || (v.major === 5 && v.minor >= 1) ? ["-fps_mode", mode] : ["-vsync", mode];
 }

@@ -5,8 +5,9 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { FramemindError } from "../errors.js";
-import { binaries, binaryVersion } from "./binaries.js";
+import { binaries, ffmpegVersion, passthroughArgs } from "./binaries.js";
 import { runProcess } from "./process.js";
+import { setMp4Rotation } from "./mp4matrix.js";
 
 export type VideoCodec = "h264" | "vp9" | "mjpeg" | "mpeg4";
 
@@ -72,17 +73,16 @@ export async function encodeVideo(req: EncodeRequest): Promise<string> {
   const ext = req.out.slice(req.out.lastIndexOf("."));
   const tmp = `${req.out}.tmp-${process.pid}${ext}`;
   await mkdir(dirname(req.out), { recursive: true });
-  const args = ["-hide_banner", "-nostdin", "-v", "error", "-y"];
-  if (req.rotation) {
-    // ffmpeg >= 6 sets rotation as an input option; older ones via stream metadata.
-    if (binaryVersion(binaries().ffmpeg).major >= 6) args.push("-display_rotation", String(-req.rotation));
+  const version = await ffmpegVersion();
+  if (req.rotation && !/\.(mp4|mov|m4v)$/i.test(req.out)) {
+    throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `rotation metadata needs an .mp4 or .mov output, got ${req.out}` });
   }
+  const args = ["-hide_banner", "-nostdin", "-v", "error", "-y"];
   args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${req.width}x${req.height}`, "-r", String(req.fps), "-i", "pipe:0");
   if (req.audio) args.push("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-shortest", "-c:a", "aac", "-b:a", "32k");
-  if (req.frameTimes) args.push("-vf", `setpts='${vfrExpression(req.frameTimes)}'`, "-vsync", "vfr");
+  if (req.frameTimes) args.push("-vf", `setpts='${vfrExpression(req.frameTimes)}'`, ...passthroughArgs(version, "vfr"));
   args.push(...ENCODERS[codec], ...qualityArgs(codec, req.quality), "-g", String(gop));
   if (codec === "h264") args.push("-keyint_min", String(gop), "-sc_threshold", "0");
-  if (req.rotation && binaryVersion(binaries().ffmpeg).major < 6) args.push("-metadata:s:v:0", `rotate=${req.rotation}`);
   args.push(tmp);
   const r = await runProcess(binaries().ffmpeg.path, args, {
     timeoutMs: req.timeoutMs ?? 10 * 60_000,
@@ -96,6 +96,9 @@ export async function encodeVideo(req: EncodeRequest): Promise<string> {
     await rm(tmp, { force: true });
     throw new FramemindError("FM_ERR_VIDEO_FFMPEG_FAILED", { exitCode: r.exitCode, reason: r.stderr.trim().split("\n")[0] ?? "" }, { detail: r.stderr.slice(-2000) });
   }
+  // Rotation goes into the track header after encoding: ffmpeg 4.x, 5.x and 6+ each take it
+  // differently (5.1 silently drops the `rotate` tag), this works the same on all of them.
+  if (req.rotation) await setMp4Rotation(tmp, req.rotation, { width: req.width, height: req.height });
   await rename(tmp, req.out);
   return req.out;
 }

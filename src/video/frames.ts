@@ -7,10 +7,10 @@
  * Nearby targets share one input (continuous decode beats a new seek within a GOP).
  */
 import { FramemindError, throwIfAborted } from "../errors.js";
-import { binaries } from "./binaries.js";
+import { binaries, ffmpegVersion, passthroughArgs } from "./binaries.js";
 import { runProcess } from "./process.js";
 import { fileIdentity, resolveVideoPath, type PathPolicy } from "./paths.js";
-import { probeFile, type VideoInfo } from "./probe.js";
+import { lastFrameTimeAtOrBefore, probeFile, type VideoInfo } from "./probe.js";
 import { clipTokens, targetSize, tokensFor, type Resolution, type Size } from "./resize.js";
 import { cacheKey, DiskStore, LruCache } from "./cache.js";
 import { availableParallelism } from "node:os";
@@ -137,7 +137,7 @@ async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean
     if (hit) return { ...hit, video: info, cached: true, decodeMs: 0 };
   }
   const t0 = performance.now();
-  const frames = await decode(info, times, size, mode, opts);
+  const frames = await decode(info, times, size, mode, opts, warnings);
   const perFrame = tokensFor(size);
   const result: FramesResult = {
     video: info,
@@ -179,88 +179,221 @@ function checkRange(t: number, info: VideoInfo): void {
   }
 }
 
+interface Target {
+  /** Absolute time (file timeline, start time added). */
+  abs: number;
+  /** Index in the request. */
+  index: number;
+}
+
 interface Segment {
-  /** Seek position (seconds, file timeline, i.e. start time added). */
-  seek: number;
-  /** Seconds to read from the seek position. */
-  length: number;
-  /** Absolute targets (file timeline) with their index in the request. */
-  targets: Array<{ abs: number; index: number }>;
+  /** Seek position (file timeline); undefined = decode from the start of the file. */
+  seek?: number;
+  /** Seconds to read (from the seek position, or from the start); undefined = to the end. */
+  length?: number;
+  targets: Target[];
+  /** How frames are picked: a window around each target, or the first decoded frame. */
+  pick: "window" | "first";
+}
+
+/** Seeking closer than this to the start of the file saves nothing: decode from the start instead. */
+const NO_SEEK_BEFORE_S = 1;
+
+/**
+ * How a request is spread over ffmpeg processes. Process start dominates on small machines (the
+ * Debian build links ~200 shared libraries), so few processes; threads per input decoder 1 so
+ * short windows are not delayed by frame threading. Chosen by bench/video.ts measurements.
+ */
+export interface DecodeTuning {
+  /** Upper bound on ffmpeg processes per request (default: cores). */
+  processes: number;
+  /** Decoder threads per input (0 = ffmpeg's automatic choice). */
+  threads: number;
+}
+
+const tuning: DecodeTuning = { processes: Math.max(1, availableParallelism()), threads: 1 };
+
+/** Overrides the process split / decoder threads (benchmarks measure the alternatives). */
+export function setDecodeTuning(t: Partial<DecodeTuning>): DecodeTuning {
+  if (t.processes !== undefined) tuning.processes = Math.max(1, Math.floor(t.processes));
+  if (t.threads !== undefined) tuning.threads = Math.max(0, Math.floor(t.threads));
+  return { ...tuning };
+}
+
+/** Seconds decoded before an exact target: wide enough to hold the frame shown at t on variable frame rates. */
+function beforeWindow(info: VideoInfo): number {
+  return Math.min(1, Math.max(2 / info.fps, 0.1));
+}
+
+/** Seconds kept after an exact target: one frame, for a target before the first frame. */
+function afterWindow(info: VideoInfo): number {
+  return Math.min(1, 1.01 / info.fps);
+}
+
+/** An exact segment covering `targets` (sorted): seek a window before the first, read past the last. */
+function exactSegment(info: VideoInfo, targets: Target[]): Segment {
+  const seek = targets[0]!.abs - beforeWindow(info);
+  // Seeking closer than this to the start saves nothing and fails on some containers.
+  const fromStart = seek - info.startTime < NO_SEEK_BEFORE_S;
+  const base = fromStart ? info.startTime : seek;
+  return { seek: fromStart ? undefined : seek, length: targets[targets.length - 1]!.abs + afterWindow(info) - base, targets, pick: "window" };
 }
 
 function plan(info: VideoInfo, times: number[], mode: FrameMode): Segment[] {
   const frameDur = 1 / info.fps;
-  const w = selectWindow(info);
   const lastFrame = Math.max(0, info.duration - frameDur / 2);
-  const order = times.map((t, index) => ({ t: Math.min(t, lastFrame), index })).sort((a, b) => a.t - b.t);
+  const order = times.map((t, index) => ({ abs: info.startTime + Math.min(t, lastFrame), index })).sort((a, b) => a.abs - b.abs);
   if (mode === "tolerant") {
-    return order.map(({ t, index }) => ({ seek: info.startTime + t, length: Math.max(frameDur * 2, 0.1), targets: [{ abs: info.startTime + t, index }] }));
+    // One keyframe per target: seek lands on the keyframe at or before it; read at most one GOP.
+    // Seek half a frame early: some demuxers round the seek time to the nearest frame, not down.
+    return order.map((t) => ({ seek: Math.max(info.startTime, t.abs - frameDur / 2), length: Math.max(info.keyframeInterval ?? 1, frameDur) + frameDur, targets: [t], pick: "first" }));
   }
+  // Nearby targets share one input: continuous decoding beats a new seek within a GOP.
   const mergeGap = Math.max(info.keyframeInterval ?? 1, 0.5);
-  const segs: Segment[] = [];
-  for (const { t, index } of order) {
-    const abs = info.startTime + t;
-    const cur = segs[segs.length - 1];
-    if (cur && abs - (cur.seek + cur.length) < mergeGap) {
-      cur.length = abs + w - cur.seek;
-      cur.targets.push({ abs, index });
-    } else {
-      const seek = Math.max(info.startTime, abs - w);
-      segs.push({ seek, length: abs + w - seek, targets: [{ abs, index }] });
-    }
+  const runs: Target[][] = [];
+  for (const t of order) {
+    const cur = runs[runs.length - 1];
+    if (cur && t.abs - cur[cur.length - 1]!.abs < mergeGap) cur.push(t);
+    else runs.push([t]);
   }
-  return segs;
+  return runs.map((r) => exactSegment(info, r));
 }
 
-async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions): Promise<Frame[]> {
-  const segs = plan(info, times, mode);
-  const groups = split(segs, Math.max(1, availableParallelism()));
-  const out: Frame[] = new Array<Frame>(times.length);
-  await Promise.all(
-    groups.map(async (g) => {
-      const frames = await runGroup(info, g, size, mode, times, opts);
-      for (const f of frames) out[f.index] = f.frame;
-    }),
-  );
-  throwIfAborted(opts.signal);
+/** Splits long merged segments until every process has one (a clip decodes as n parallel pieces). */
+function spreadOut(info: VideoInfo, segs: Segment[], n: number): Segment[] {
+  const out = [...segs];
+  while (out.length < n) {
+    let big = -1;
+    for (let i = 0; i < out.length; i++) if (out[i]!.pick === "window" && out[i]!.targets.length > 1 && (big < 0 || out[i]!.length! > out[big]!.length!)) big = i;
+    if (big < 0) break;
+    const t = out[big]!.targets;
+    const half = Math.ceil(t.length / 2);
+    out.splice(big, 1, exactSegment(info, t.slice(0, half)), exactSegment(info, t.slice(half)));
+  }
   return out;
 }
 
-/** Splits segments into at most n groups of contiguous segments with balanced target counts. */
+async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions, warnings: string[]): Promise<Frame[]> {
+  const segs = spreadOut(info, plan(info, times, mode), tuning.processes);
+  const groups = split(segs, tuning.processes);
+  const out: Frame[] = new Array<Frame>(times.length);
+  // Segments without a frame, with how their process ended (a clean exit means "nothing in range").
+  let missing: Array<{ seg: Segment; clean: boolean }> = [];
+  let lastFailure: GroupResult | undefined;
+  const run = async (g: Segment[], firstToo = false) => {
+    const r = await runGroup(info, g, size, mode === "tolerant" && !firstToo && g.every((s) => s.pick === "first") ? mode : "exact", times, opts, firstToo);
+    r.frames.forEach((f) => (out[f.index] = f.frame));
+    for (const i of r.empty) missing.push({ seg: g[i]!, clean: r.exitCode === 0 });
+    if (r.empty.length) lastFailure = r;
+  };
+  await Promise.all(groups.map((g) => run(g)));
+  throwIfAborted(opts.signal);
+  // Seeking failed (odd containers, no timestamps, a first frame later than the window): decode
+  // from the start up to the targets; when that exits cleanly without a frame, take the first frame.
+  const seeked = missing.filter((m) => m.seg.seek !== undefined);
+  const stage2 = seeked.map((m): Segment => ({ length: m.seg.targets[m.seg.targets.length - 1]!.abs - info.startTime + beforeWindow(info) + 2, targets: m.seg.targets, pick: "window" }));
+  const stage3 = missing.filter((m) => m.seg.seek === undefined && m.clean).map((m): Segment => ({ targets: m.seg.targets, pick: "first" }));
+  const failed = missing.filter((m) => m.seg.seek === undefined && !m.clean);
+  missing = [];
+  if (stage2.length) {
+    warnings.push(`seeking failed for ${count(stage2)} frame(s): decoded from the start of the file`);
+    await run(stage2, true);
+    stage3.push(...missing.filter((m) => m.clean).map((m): Segment => ({ targets: m.seg.targets, pick: "first" })));
+    failed.push(...missing.filter((m) => !m.clean));
+    missing = [];
+  }
+  if (stage3.length) {
+    warnings.push(`no frame found near ${stage3.flatMap((s) => s.targets.map((t) => round3(t.abs - info.startTime))).join(", ")} s: returned the first decodable frame`);
+    await run(stage3);
+    failed.push(...missing);
+  }
+  throwIfAborted(opts.signal);
+  if (failed.length) throw decodeFailure(info, lastFailure?.exitCode ?? -1, lastFailure?.stderr ?? "", failed[0]!.seg.targets[0]!.abs - info.startTime);
+  if (mode === "exact") await resolveLateFrames(info, out, size, times, opts);
+  return out;
+}
+
+/** Seconds looked back for the frame shown at t when it started before the decode window (VFR gaps). */
+const VFR_LOOKBACK_S = 30;
+
+/**
+ * A frame returned for t that starts after t means the frame shown at t began before the decode
+ * window (a long frame of a variable-frame-rate video): find its time from packet headers and
+ * decode it there. Frames before the first frame of the video stay as they are.
+ */
+async function resolveLateFrames(info: VideoInfo, out: Frame[], size: Size, times: number[], opts: ExtractOptions): Promise<void> {
+  const late = out.map((f, index) => ({ f, index })).filter(({ f }) => f.timestamp > Math.min(f.requested, info.duration) + 1e-3);
+  if (!late.length) return;
+  const found = await Promise.all(late.map(({ f }) => lastFrameTimeAtOrBefore(info, info.startTime + Math.min(f.requested, info.duration), VFR_LOOKBACK_S, { timeoutMs: opts.timeoutMs, signal: opts.signal })));
+  const redo = late.map(({ index }, k) => ({ abs: found[k], index })).filter((t): t is Target => t.abs !== undefined && t.abs - info.startTime < out[t.index]!.timestamp - 1e-3);
+  if (!redo.length) return;
+  const r = await runGroup(info, redo.map((t) => exactSegment(info, [t])), size, "exact", times, opts);
+  for (const { index, frame } of r.frames) out[index] = frame;
+}
+
+function count(segs: Segment[]): number {
+  return segs.reduce((n, s) => n + s.targets.length, 0);
+}
+
+/** Splits segments into at most n groups of contiguous segments with balanced decode lengths. */
 function split(segs: Segment[], n: number): Segment[][] {
   if (segs.length <= 1) return [segs];
   const k = Math.min(n, segs.length);
-  const groups: Segment[][] = Array.from({ length: k }, () => []);
-  segs.forEach((s, i) => groups[Math.floor((i * k) / segs.length)]!.push(s));
-  return groups.filter((g) => g.length > 0);
-}
-
-/** pick (select|trim), showinfo, scale, setsar, format. */
-const FILTERS_PER_CHAIN = 5;
-
-/** Seconds decoded around an exact target: wide enough to hold the frame shown at t on variable frame rates. */
-function selectWindow(info: VideoInfo): number {
-  return Math.min(1, Math.max(2 / info.fps, 0.1));
+  const cost = segs.map((s) => 0.3 + Math.min(s.length ?? 5, 5));
+  const total = cost.reduce((a, b) => a + b, 0);
+  const groups: Segment[][] = [[]];
+  let acc = 0;
+  segs.forEach((s, i) => {
+    const g = groups[groups.length - 1]!;
+    if (g.length > 0 && groups.length < k && acc + cost[i]! / 2 > (total * groups.length) / k) groups.push([s]);
+    else g.push(s);
+    acc += cost[i]!;
+  });
+  return groups;
 }
 
 const SHOWINFO = /\[Parsed_showinfo_(\d+) @ [^\]]+\]\s*n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
 
-async function runGroup(info: VideoInfo, segs: Segment[], size: Size, mode: FrameMode, times: number[], opts: ExtractOptions): Promise<Array<{ index: number; frame: Frame }>> {
-  const args = ["-hide_banner", "-nostdin", "-v", "info", "-copyts"];
-  const w = selectWindow(info);
+interface GroupResult {
+  frames: Array<{ index: number; frame: Frame }>;
+  /** Positions (in the group) of segments that produced no frame. */
+  empty: number[];
+  exitCode: number;
+  stderr: string;
+}
+
+function inputArgs(info: VideoInfo, s: Segment, mode: FrameMode): string[] {
+  const a: string[] = [];
+  if (tuning.threads > 0) a.push("-threads", String(tuning.threads));
+  // Tolerant: decode keyframes only and take the first one at or before the target.
+  if (mode === "tolerant") a.push("-skip_frame", "nokey", "-noaccurate_seek");
+  if (s.seek !== undefined) a.push("-ss", s.seek.toFixed(6));
+  if (s.length !== undefined) a.push("-t", s.length.toFixed(6));
+  a.push("-i", info.path);
+  return a;
+}
+
+function pickFilter(info: VideoInfo, s: Segment, firstToo: boolean): string {
+  if (s.pick === "first") return "trim=end_frame=1";
+  const before = beforeWindow(info);
+  const after = afterWindow(info);
+  const windows = s.targets.map((t) => `between(t\\,${(t.abs - before - 1e-4).toFixed(6)}\\,${(t.abs + after).toFixed(6)})`);
+  // Without a seek the first decoded frame may come after every window (late first frame).
+  if (s.seek === undefined || firstToo) windows.unshift("eq(n\\,0)");
+  return `select=${windows.join("+")}`;
+}
+
+async function runGroup(info: VideoInfo, segs: Segment[], size: Size, mode: FrameMode, times: number[], opts: ExtractOptions, firstToo = false): Promise<GroupResult> {
+  const args = ["-hide_banner", "-nostdin", "-nostats", "-v", "info", "-copyts"];
   const chains: string[] = [];
   segs.forEach((s, i) => {
-    if (mode === "tolerant") args.push("-noaccurate_seek");
-    args.push("-ss", s.seek.toFixed(6), "-t", s.length.toFixed(6), "-i", info.path);
-    const pick =
-      mode === "tolerant"
-        ? "trim=end_frame=1"
-        : `select='${s.targets.map((t) => `between(t,${(t.abs - w - 1e-4).toFixed(6)},${(t.abs + w).toFixed(6)})`).join("+")}'`;
-    chains.push(`[${i}:v:0]${pick},showinfo,scale=${size.width}:${size.height}:flags=area,setsar=1,format=rgb24[o${i}]`);
+    args.push(...inputArgs(info, s, mode));
+    // showinfo last: its checksums are computed on the small output frame, not the source.
+    chains.push(`[${i}:v:0]${pickFilter(info, s, firstToo)},scale=${size.width}:${size.height}:flags=area,setsar=1,format=rgb24,showinfo[o${i}]`);
   });
   args.push("-filter_complex", chains.join(";"));
-  args.push("-vsync", "passthrough");
-  segs.forEach((_, i) => args.push("-map", `[o${i}]`, "-f", "rawvideo", `pipe:${3 + i}`));
+  const pass = passthroughArgs(await ffmpegVersion());
+  segs.forEach((_, i) => args.push("-map", `[o${i}]`, ...pass, "-f", "rawvideo", `pipe:${3 + i}`));
   const frameBytes = size.width * size.height * 3;
   const expectedFrames = segs.reduce((n, s) => n + s.targets.length, 0);
   const r = await runProcess(binaries().ffmpeg.path, args, {
@@ -270,20 +403,22 @@ async function runGroup(info: VideoInfo, segs: Segment[], size: Size, mode: Fram
     maxOutputBytes: frameBytes * (expectedFrames * 80 + 16),
   });
   const ptsByChain = parseShowinfo(r.stderr, segs.length);
-  const result: Array<{ index: number; frame: Frame }> = [];
+  const result: GroupResult = { frames: [], empty: [], exitCode: r.exitCode, stderr: r.stderr };
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i]!;
     const buf = r.outputs[i] ?? Buffer.alloc(0);
-    const n = Math.floor(buf.length / frameBytes);
-    const pts = ptsByChain[i] ?? [];
-    if (n === 0) throw decodeFailure(info, r.exitCode, r.stderr, seg.targets[0]!.abs - info.startTime);
+    const n = Math.min(Math.floor(buf.length / frameBytes), ptsByChain[i]?.length ?? 0);
+    if (n === 0) {
+      result.empty.push(i);
+      continue;
+    }
+    const pts = ptsByChain[i]!.slice(0, n);
     for (const target of seg.targets) {
-      const j = chooseFrame(pts.slice(0, n), target.abs, mode);
-      const ts = pts[j] ?? target.abs;
-      result.push({
+      const j = seg.pick === "first" ? 0 : chooseFrame(pts, target.abs);
+      result.frames.push({
         index: target.index,
         frame: {
-          timestamp: round3(Math.max(0, ts - info.startTime)),
+          timestamp: round3(Math.max(0, pts[j]! - info.startTime)),
           requested: times[target.index]!,
           width: size.width,
           height: size.height,
@@ -307,23 +442,20 @@ function parseShowinfo(stderr: string, chains: number): number[][] {
     list.push(Number(m[4]));
     byInstance.set(inst, list);
   }
-  // Instances are numbered in filtergraph order, so sorting maps them back onto chains.
-  const insts = [...byInstance.keys()].sort((a, b) => a - b);
+  // Each chain has FILTERS_PER_CHAIN parsed filters with showinfo last, so its instance number names its chain.
   const out: number[][] = Array.from({ length: chains }, () => []);
-  if (insts.length === chains) insts.forEach((inst, i) => (out[i] = byInstance.get(inst)!));
-  else {
-    // Some chain printed nothing: recover by instance number (each chain has FILTERS_PER_CHAIN filters).
-    for (const inst of insts) {
-      const i = Math.floor(inst / FILTERS_PER_CHAIN);
-      if (i < chains) out[i] = byInstance.get(inst)!;
-    }
+  for (const [inst, list] of byInstance) {
+    const i = Math.floor(inst / FILTERS_PER_CHAIN);
+    if (i < chains) out[i] = list;
   }
   return out;
 }
 
-/** Exact: the last frame with pts <= target (else the first after it). Tolerant: the first frame. */
-function chooseFrame(pts: number[], target: number, mode: FrameMode): number {
-  if (mode === "tolerant" || pts.length === 0) return 0;
+/** pick (select|trim), scale, setsar, format, showinfo. */
+const FILTERS_PER_CHAIN = 5;
+
+/** The frame shown at the target: the last frame with pts <= target, else the earliest after it. */
+function chooseFrame(pts: number[], target: number): number {
   let best = -1;
   for (let j = 0; j < pts.length; j++) if (pts[j]! <= target + 1e-4 && (best < 0 || pts[j]! >= pts[best]!)) best = j;
   if (best >= 0) return best;

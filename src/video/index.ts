@@ -7,3 +7,4 @@ export * from "./resize.js";
 export * from "./paths.js";
 export * from "./images.js";
 export * from "./encode.js";
+export * from "./reference.js";

@@ -177,6 +177,12 @@ export async function probeFile(file: ResolvedFile, opts: ProbeOptions = {}, sho
     if (headEnd !== undefined && headEnd > 0) {
       duration = headEnd;
       durationSource = "packets";
+    } else if (times.length === 0 && vPackets.length > 0) {
+      // Raw elementary streams (annex-B h264, ...) carry no timestamps: count packets instead.
+      const sum = vPackets.reduce((acc, p) => acc + (num(p.duration_time) ?? frameDur), 0);
+      duration = sum;
+      durationSource = "packets";
+      warnings.push(`the stream has no timestamps: duration estimated from ${vPackets.length} packets`);
     } else {
       throw new FramemindError("FM_ERR_VIDEO_CORRUPT", { path: shown, reason: "no video packets found" });
     }
@@ -242,4 +248,23 @@ function median(xs: number[]): number {
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** Packets come in decode order: read past t so reordered (B-frame) packets before t are seen. */
+const REORDER_SLACK_S = 5;
+
+/**
+ * Presentation time (file timeline) of the last video packet at or before `abs`, looking back at
+ * most `lookBack` seconds; reads packet headers only (no decoding). For exact frames on variable
+ * frame rates, where the frame shown at t can start long before t.
+ */
+export async function lastFrameTimeAtOrBefore(info: VideoInfo, abs: number, lookBack: number, opts: ProbeOptions = {}): Promise<number | undefined> {
+  const from = Math.max(0, abs - lookBack);
+  const r = await ffprobeJson(info.path, ["-select_streams", "v:0", "-show_entries", "packet=pts_time", "-read_intervals", `${from.toFixed(6)}%${(abs + REORDER_SLACK_S).toFixed(6)}`], opts);
+  let best: number | undefined;
+  for (const p of r.out.packets ?? []) {
+    const t = num(p.pts_time);
+    if (t !== undefined && t <= abs + 1e-4 && (best === undefined || t > best)) best = t;
+  }
+  return best;
 }

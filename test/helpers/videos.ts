@@ -1,5 +1,7 @@
 /** Test fixtures: videos whose frame index is recoverable from the pixels, and broken files. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeVideo, type VideoCodec } from "../../src/video/index.js";
@@ -21,13 +23,20 @@ export function indexFrame(n: number, width: number, height: number): Buffer {
   return buf;
 }
 
-/** Reads the index back from an RGB frame of any size (samples each bar's centre). */
-export function readIndex(rgb: Buffer, width: number, height: number): number {
+/**
+ * Reads the index back from an RGB frame of any size (samples each bar's centre). `rotation` is
+ * the clockwise display rotation the frame was shown with: bars then run along another axis.
+ */
+export function readIndex(rgb: Buffer, width: number, height: number, rotation: 0 | 90 | 180 | 270 = 0): number {
   let n = 0;
   for (let k = 0; k < BITS; k++) {
-    const x = Math.floor(((k + 0.5) * width) / BITS);
-    const y = Math.floor(height / 2);
-    if (rgb[(y * width + x) * 3]! > 128) n |= 1 << k;
+    const along = (k + 0.5) / BITS;
+    // Where the centre of source bar k lands after a clockwise rotation.
+    const [x, y] =
+      rotation === 0 ? [along * width, height / 2] : rotation === 90 ? [width / 2, along * height] : rotation === 180 ? [(1 - along) * width, height / 2] : [width / 2, (1 - along) * height];
+    const px = Math.min(width - 1, Math.floor(x));
+    const py = Math.min(height - 1, Math.floor(y));
+    if (rgb[(py * width + px) * 3]! > 128) n |= 1 << k;
   }
   return n;
 }
@@ -52,6 +61,22 @@ export async function makeIndexVideo(v: IndexVideo): Promise<string> {
   return encodeVideo({ out: v.out, width: v.width, height: v.height, fps: v.fps, codec: v.codec, gop: v.gop, rotation: v.rotation, frameTimes: v.frameTimes, audio: v.audio, frames: frames() });
 }
 
+/**
+ * A generated index video, cached across test files and runs under the OS temp folder (keyed by
+ * its spec, and the ffmpeg it was made with through the file itself being probed by the tests).
+ */
+/** Bump when the way fixtures are made changes, so stale cached files are not reused. */
+const FIXTURE_VERSION = 2;
+
+export async function fixtureVideo(spec: Omit<IndexVideo, "out">, ext = "mp4"): Promise<string> {
+  const dir = join(tmpdir(), "framemind-test-fixtures");
+  mkdirSync(dir, { recursive: true });
+  const key = createHash("sha256").update(JSON.stringify({ FIXTURE_VERSION, spec })).digest("hex").slice(0, 16);
+  const out = join(dir, `${spec.codec ?? "h264"}-${spec.width}x${spec.height}-${key}.${ext}`);
+  if (existsSync(out)) return out;
+  return makeIndexVideo({ ...spec, out });
+}
+
 /** Broken inputs: empty, text renamed .mp4, a truncated copy of a real video. */
 export function makeBrokenFiles(dir: string, good: Buffer): { empty: string; text: string; truncated: string } {
   const empty = join(dir, "empty.mp4");
@@ -61,4 +86,10 @@ export function makeBrokenFiles(dir: string, good: Buffer): { empty: string; tex
   writeFileSync(text, "1\n00:00:01,000 --> 00:00:02,000\nthis is a subtitle, not a video\n");
   writeFileSync(truncated, good.subarray(0, Math.floor(good.length / 3)));
   return { empty, text, truncated };
+}
+
+/** ffmpeg children of this process still running (ps), for "nothing left behind" assertions. */
+export function ffmpegChildren(): string[] {
+  const out = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
+  return out.split("\n").filter((l) => /ffmpeg|ffprobe/.test(l));
 }

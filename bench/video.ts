@@ -1,0 +1,252 @@
+/**
+ * `npm run bench:video`: the video layer against a naive wrapper, the ffmpeg CLI floor and the
+ * in-process peer (PyAV), side by side in one run, on a generated 120 s 1280x720 30 fps h264 video
+ * with a keyframe every 60 frames. Prints a table (medians of repeats, ratios to naive) and
+ * writes bench-results/video.json and bench-results/video.svg.
+ *
+ * Usage: node dist/bench/video.js [--repeats N] [--cache-dir DIR] [--out DIR]
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Progress } from "../src/cli/common.js";
+import {
+  binaries,
+  binaryVersion,
+  decodeSpan,
+  encodeVideo,
+  getClip,
+  getFrames,
+  naiveFrames,
+  probe,
+  spreadTimes,
+  uniformTimes,
+  type Resolution,
+} from "../src/video/index.js";
+
+const W = 1280;
+const H = 720;
+const FPS = 30;
+const SECONDS = 120;
+const GOP = 60;
+const INDEX_ROWS = H / 4;
+
+/** Frame n: its index as 10 bars in the top quarter, a scrolling block texture below (so decoding costs what real video costs). */
+function* benchFrames(progress: Progress): Generator<Buffer> {
+  const tex = Buffer.alloc(2 * W * H * 3);
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+  for (let by = 0; by < H; by += 8)
+    for (let bx = 0; bx < 2 * W; bx += 8) {
+      const c = [rnd(), rnd(), rnd()];
+      for (let y = by; y < by + 8; y++) for (let x = bx; x < bx + 8; x++) for (let k = 0; k < 3; k++) tex[(y * 2 * W + x) * 3 + k] = (c[k]! + ((x + y) & 63)) & 255;
+    }
+  const frameCount = SECONDS * FPS;
+  for (let n = 0; n < frameCount; n++) {
+    const f = Buffer.alloc(W * H * 3);
+    const shift = (n * 6) % W;
+    for (let y = INDEX_ROWS; y < H; y++) tex.copy(f, y * W * 3, (y * 2 * W + shift) * 3, (y * 2 * W + shift + W) * 3);
+    for (let x = 0; x < W; x++) {
+      const v = (n >> Math.floor((x * 10) / W)) & 1 ? 235 : 16;
+      for (let y = 0; y < INDEX_ROWS; y++) f.fill(v, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    }
+    if (n % 30 === 0) progress.tick(n);
+    yield f;
+  }
+  progress.tick(frameCount);
+}
+
+async function ensureVideo(dir: string): Promise<string> {
+  const out = join(dir, `bench_${SECONDS}s_${W}x${H}_${FPS}fps_gop${GOP}.mp4`);
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`generating ${out} (once)\n`);
+  await encodeVideo({ out, width: W, height: H, fps: FPS, codec: "h264", gop: GOP, frames: benchFrames(new Progress("encode", SECONDS * FPS)), timeoutMs: 30 * 60_000 });
+  return out;
+}
+
+interface Row {
+  name: string;
+  what: string;
+  samplesMs: number[];
+  medianMs: number;
+  frames: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function measure(name: string, what: string, frames: number, repeats: number, fn: () => Promise<unknown>, progress: Progress, done: { n: number }): Promise<Row> {
+  const samplesMs: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    samplesMs.push(performance.now() - t0);
+    progress.tick(++done.n, name);
+  }
+  return { name, what, samplesMs: samplesMs.map((x) => Math.round(x * 100) / 100), medianMs: Math.round(median(samplesMs) * 100) / 100, frames };
+}
+
+interface PyavResult {
+  ok: boolean;
+  note?: string;
+  version?: string;
+  keyframeMs?: number[];
+  exactMs?: number[];
+  exactFrames?: number[];
+}
+
+/** PyAV under Debian's own python3: open once, seek to each timestamp (keyframe and exact), RGB at the rung size. */
+function runPyav(video: string, times: number[], size: { width: number; height: number }, repeats: number): PyavResult {
+  const py = "/usr/bin/python3";
+  if (!existsSync(py)) return { ok: false, note: `${py} not found` };
+  const script = String.raw`
+import json, sys, time
+try:
+    import av
+except Exception as e:
+    print(json.dumps({"ok": False, "note": "python3-av does not import: %s" % e})); sys.exit(0)
+path, times, w, h, repeats = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+
+def frame_at(c, s, t, exact):
+    c.seek(int(t / s.time_base), stream=s, backward=True, any_frame=False)
+    last = None
+    for f in c.decode(s):
+        if not exact:
+            return f
+        if f.time is not None and f.time > t + 1e-4:
+            return last if last is not None else f
+        last = f
+    return last
+
+def run(exact):
+    t0 = time.perf_counter()
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        s.thread_type = "AUTO"
+        got = []
+        for t in times:
+            f = frame_at(c, s, t, exact)
+            rgb = f.to_ndarray(width=w, height=h, format="rgb24")
+            got.append(int(sum(1 << k for k in range(10) if rgb[h // 8, int((k + 0.5) * w / 10), 0] > 128)))
+    return (time.perf_counter() - t0) * 1000, got
+
+key = [run(False)[0] for _ in range(repeats)]
+ex = [run(True) for _ in range(repeats)]
+print(json.dumps({"ok": True, "version": av.__version__, "keyframeMs": key, "exactMs": [e[0] for e in ex], "exactFrames": ex[0][1]}))
+`;
+  const r = spawnSync(py, ["-c", script, video, JSON.stringify(times), String(size.width), String(size.height), String(repeats)], { encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) return { ok: false, note: `python3 failed: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}` };
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as PyavResult;
+  } catch {
+    return { ok: false, note: "could not parse PyAV output" };
+  }
+}
+
+function svgChart(rows: Row[], title: string): string {
+  const barH = 22;
+  const left = 330;
+  const width = 900;
+  const max = Math.max(...rows.map((r) => r.medianMs), 1);
+  const scale = (width - left - 90) / max;
+  const bars = rows
+    .map((r, i) => {
+      const y = 40 + i * (barH + 8);
+      const w = Math.max(1, r.medianMs * scale);
+      const fill = r.name.startsWith("ours") ? "#2f7ed8" : "#999";
+      return `<text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="12">${escapeXml(r.name)}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${fill}"/><text x="${(left + w + 6).toFixed(1)}" y="${y + 15}" font-size="12">${r.medianMs.toFixed(1)} ms</text>`;
+    })
+    .join("\n");
+  const height = 40 + rows.length * (barH + 8) + 20;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><text x="10" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>\n${bars}\n</svg>\n`;
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { repeats: { type: "string" }, "cache-dir": { type: "string" }, out: { type: "string" } } });
+  const repeats = Math.max(1, Number(values.repeats ?? 5));
+  const video = await ensureVideo(values["cache-dir"] ?? ".framemind-cache/bench");
+  const outDir = values.out ?? "bench-results";
+  const info = await probe(video);
+  const resolution: Resolution = { ladder: "qwen", rung: "low" };
+  const overview = uniformTimes(info.duration, 8);
+  const span = { start: 50, end: 60 };
+  const spanTimes = spreadTimes(span.start, span.end, 8);
+  const ffmpeg = binaryVersion(binaries().ffmpeg);
+
+  const progress = new Progress("bench", repeats * 11);
+  const done = { n: 0 };
+  const rows: Row[] = [];
+  rows.push(await measure("naive 8 frames", "8 ffmpeg spawns, accurate seek, PNG out, sequential", 8, repeats, () => naiveFrames(video, overview), progress, done));
+  rows.push(await measure("floor: 1 frame, 1 process", "one ffmpeg process: seek + decode one frame", 1, repeats, () => decodeSpan(video, { start: 60, frames: 1 }), progress, done));
+  rows.push(await measure("span decode 10 s", "one ffmpeg process decoding every frame of [50, 60] s", 300, repeats, () => decodeSpan(video, { start: span.start, length: span.end - span.start }), progress, done));
+  const opts = { noCache: true };
+  rows.push(await measure("ours tolerant 8 over 120 s", "getFrames mode tolerant, uniform overview", 8, repeats, () => getFrames({ video, at: overview, resolution, mode: "tolerant" }, opts), progress, done));
+  rows.push(await measure("ours exact 8 over 120 s", "getFrames mode exact, uniform overview", 8, repeats, () => getFrames({ video, at: overview, resolution, mode: "exact" }, opts), progress, done));
+  rows.push(await measure("ours exact 8 in 10 s", "getFrames exact, 8 frames over [50, 60] s", 8, repeats, () => getFrames({ video, at: spanTimes, resolution, mode: "exact" }, opts), progress, done));
+  rows.push(await measure("ours clip 16 in 10 s", "getClip 16 frames over [50, 60] s", 16, repeats, () => getClip({ video, start: span.start, end: span.end, count: 16, resolution }, opts), progress, done));
+  await getFrames({ video, at: overview, resolution, mode: "exact" });
+  rows.push(await measure("ours cached repeat", "the same exact request again (memory cache)", 8, repeats, () => getFrames({ video, at: overview, resolution, mode: "exact" }), progress, done));
+  const size = { width: 0, height: 0 };
+  {
+    const r = await getFrames({ video, at: overview.slice(0, 1), resolution }, opts);
+    size.width = r.width;
+    size.height = r.height;
+  }
+  const py = runPyav(video, overview, size, repeats);
+  progress.tick(repeats * 11);
+  if (py.ok) {
+    rows.push({ name: "PyAV keyframe 8", what: `PyAV ${py.version}: open once, seek to keyframe, RGB at rung size (in-process time)`, samplesMs: py.keyframeMs!.map((x) => Math.round(x * 100) / 100), medianMs: Math.round(median(py.keyframeMs!) * 100) / 100, frames: 8 });
+    rows.push({ name: "PyAV exact 8", what: `PyAV ${py.version}: open once, seek + decode to the frame shown at t (in-process time)`, samplesMs: py.exactMs!.map((x) => Math.round(x * 100) / 100), medianMs: Math.round(median(py.exactMs!) * 100) / 100, frames: 8 });
+  }
+
+  const get = (n: string) => rows.find((r) => r.name === n)?.medianMs;
+  const naive = get("naive 8 frames")!;
+  const targets = [
+    { target: "tolerant 8 frames >= 5x faster than naive", value: `${(naive / get("ours tolerant 8 over 120 s")!).toFixed(2)}x`, met: naive / get("ours tolerant 8 over 120 s")! >= 5 },
+    py.ok
+      ? { target: "exact 8 frames no slower than PyAV exact", value: `${get("ours exact 8 over 120 s")!.toFixed(0)} ms vs ${get("PyAV exact 8")!.toFixed(0)} ms`, met: get("ours exact 8 over 120 s")! <= get("PyAV exact 8")! }
+      : { target: "exact 8 frames no slower than PyAV exact", value: `skipped: ${py.note}`, met: null },
+    { target: "16-frame clip in 10 s <= 1.5x (floor + decode of the span)", value: `${get("ours clip 16 in 10 s")!.toFixed(0)} ms vs 1.5 x ${get("span decode 10 s")!.toFixed(0)} ms`, met: get("ours clip 16 in 10 s")! <= 1.5 * get("span decode 10 s")! },
+    { target: "cached repeat < 5 ms", value: `${get("ours cached repeat")!.toFixed(2)} ms`, met: get("ours cached repeat")! < 5 },
+  ];
+  const env = {
+    date: new Date().toISOString(),
+    node: process.version,
+    ffmpeg: ffmpeg.version,
+    ffmpegPath: ffmpeg.path,
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    repeats,
+    video: { path: video, width: info.width, height: info.height, fps: info.fps, duration: info.duration, codec: info.codec, keyframeInterval: info.keyframeInterval },
+    request: { resolution, size, overview, span: { ...span, times: spanTimes } },
+    pyav: py.ok ? { version: py.version, exactFramesRead: py.exactFrames } : { skipped: py.note },
+  };
+  console.log(`ffmpeg ${env.ffmpeg}, ${env.cores} cores (${env.cpu}), node ${env.node}, median of ${repeats} repeats, frames ${size.width}x${size.height} (qwen low)`);
+  console.log(`video: ${W}x${H} ${FPS} fps h264, ${SECONDS} s, keyframe every ${GOP} frames`);
+  console.log("");
+  console.log(`| ${"case".padEnd(30)} | ${"median ms".padStart(10)} | ${"vs naive".padStart(9)} | what`);
+  console.log(`|${"-".repeat(32)}|${"-".repeat(12)}|${"-".repeat(11)}|------`);
+  for (const r of rows) console.log(`| ${r.name.padEnd(30)} | ${r.medianMs.toFixed(1).padStart(10)} | ${(naive / r.medianMs).toFixed(2).padStart(8)}x | ${r.what}`);
+  if (!py.ok) console.log(`PyAV: skipped (${py.note})`);
+  console.log("");
+  for (const t of targets) console.log(`${t.met === null ? "SKIP" : t.met ? "MET " : "MISS"}  ${t.target}: ${t.value}`);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "video.json"), JSON.stringify({ env, rows, targets }, null, 2) + "\n");
+  writeFileSync(join(outDir, "video.svg"), svgChart(rows, `video layer, median of ${repeats} (ffmpeg ${env.ffmpeg}, ${env.cores} cores)`));
+  console.log(`\nwrote ${join(outDir, "video.json")} and ${join(outDir, "video.svg")}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
