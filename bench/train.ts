@@ -141,7 +141,7 @@ async function benchTrain(s: Shape, lossType: 'sft' | 'grpo' = 'sft'): Promise<s
     `${s.batch}x${s.seq} (${s.visual} vis)`,
     `d${s.config.dModel} L${s.config.nLayers} H${s.config.nHeads} ff${s.config.dFF} V${s.config.vocabSize}`,
     (countParams(s.config) / 1e6).toFixed(3) + 'M',
-    `${fmt(s_, 3)} (mean ${fmt(mean(step) / 1000, 3)})`,
+    `${fmt(s_, 3)} (mean ${fmt(mean(step) / 1000, 3)}, min ${fmt(Math.min(...step) / 1000, 3)})`,
     fmt(median(cpu) / 1000 / threads, 3),
     fmt((s.batch * s.seq) / s_, 0),
     fmt(median(run)),
