@@ -57,6 +57,16 @@ registerPolicy("oracle", (c) => {
   if (!c.item) throw new FramemindError("FM_ERR_POLICY_CONFIG", { policy: "oracle", reason: "needs a dataset item (ask: --item FILE:ID)" });
   return createOraclePolicy({ item: c.item, seed: c.seed ?? 0 });
 });
+// The embedded model's policies (src/policy/tiny), loaded on first use: onnxruntime is heavy.
+for (const name of ["tiny", "tiny-uniform"]) {
+  registerPolicy(name, async (c) => {
+    const factories = new Map<string, PolicyFactory>();
+    (await import("./tiny/index.js")).registerTinyPolicies((n, f) => factories.set(n, f));
+    const f = factories.get(name);
+    if (!f) throw new FramemindError("FM_ERR_POLICY_UNKNOWN", { policy: name, policies: [...factories.keys()].join(", ") });
+    return f(c);
+  });
+}
 registerPolicy("uniform", (c) =>
   createUniformPolicy({
     frames: c.frames ?? 8,

@@ -15,7 +15,7 @@ import type { DatasetItem } from "../../../datasets/schema.js";
 import { csv, parseFlags, printJson, validate, type Command } from "../common.js";
 
 const usage =
-  'framemind ask VIDEO "question" [--options A,B,C] [--policy openai|uniform|oracle|tiny] [--item FILE:ID] [--max-turns n] [--budget tokens] [--frames N --rung R] [--ladder qwen|tiny] [--base-url URL --model NAME [--api-key KEY] [--stream] [--native-tools auto|on|off]] [--temperature T --top-p P] [--seed S] [--timeout ms] [--roots DIR,...] [--json] [--trajectory FILE]';
+  'framemind ask VIDEO "question" [--options A,B,C] [--policy openai|uniform|oracle|tiny|tiny-uniform] [--item FILE:ID] [--max-turns n] [--budget tokens] [--frames N --rung R] [--ladder qwen|tiny] [--base-url URL --model NAME [--api-key KEY] [--stream] [--native-tools auto|on|off]] [--temperature T --top-p P] [--seed S] [--timeout ms] [--roots DIR,...] [--json] [--trajectory FILE]';
 
 const Flags = z
   .object({
@@ -121,7 +121,8 @@ export const command: Command = {
     const question = positionals[1] ?? fromItem?.item.question;
     if (!video || !question) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `give VIDEO and "question" (or --item FILE:ID)\nusage: ${usage}` });
     const options = f.options ? letterOptions(f.options) : positionals[1] === undefined ? fromItem?.item.options : undefined;
-    const ladder = f.ladder ?? (f.policy === "tiny" ? "tiny" : "qwen");
+    // The embedded model reads the tiny ladder; remote VLMs the qwen one.
+    const ladder = f.ladder ?? (f.policy.startsWith("tiny") ? "tiny" : "qwen");
 
     const config: PolicyConfig = {
       ladder,
