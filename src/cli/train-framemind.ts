@@ -98,6 +98,8 @@ const teacher: Command = {
 export const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
   sft: async () => sft,
   teacher: async () => teacher,
+  grpo: async () => (await import("../train/grpo/command.js")).grpoCommand,
+  run: async () => (await import("../train/grpo/command.js")).runCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -199,7 +199,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
 
   let interrupted = false;
   let ranHere = 0;
-  while (state.step < c.steps) {
+  while (state.step < c.run.steps) {
     if (o.signal?.aborted) {
       interrupted = true;
       break;
@@ -223,9 +223,9 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
     const samples = out.trajectories.filter((_, k) => k % G === 0).slice(0, c.run.samplesPerStep);
     for (const t of samples) appendFileSync(samplesFile, JSON.stringify({ step: state.step, trajectory: t }) + "\n");
     plotPoints.push(toPoint(m));
-    o.onStep?.(m, state.step, c.steps);
-    if ((c.eval.every > 0 && state.step % c.eval.every === 0) || state.step === c.steps) await validate();
-    if (run.due(state.step, c.run.checkpointEvery) || state.step === c.steps) checkpoint();
+    o.onStep?.(m, state.step, c.run.steps);
+    if ((c.eval.every > 0 && state.step % c.eval.every === 0) || state.step === c.run.steps) await validate();
+    if (run.due(state.step, c.run.checkpointEvery) || state.step === c.run.steps) checkpoint();
     writePlot();
   }
   // Exit checkpoint (SIGINT/SIGTERM, stopAfter): the last completed step, unless already saved.

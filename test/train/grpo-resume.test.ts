@@ -20,7 +20,6 @@ beforeAll(async () => {
 
 const raw = (out: string) => ({
   seed: 5,
-  steps: 3,
   init: fx.init,
   data: { train: fx.train, val: "" },
   rollout: { questionsPerStep: 1, groupSize: 4, concurrency: 4, frameCacheDir: join(work, "frames") },
@@ -29,7 +28,7 @@ const raw = (out: string) => ({
   // guarantees reward variance on non-square videos, so updates run and must be reproduced too.
   rewards: { tokens: { chargeStart: true, gated: false, budget: 0, perToken: 0.001 } },
   eval: { every: 0, atStart: false },
-  run: { out, checkpointEvery: 2 },
+  run: { out, steps: 3, checkpointEvery: 2 },
 });
 const cfg = (out: string): GrpoConfig => parseGrpoConfig(raw(out));
 

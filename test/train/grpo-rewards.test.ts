@@ -3,7 +3,8 @@ import type { DatasetItem } from "../../datasets/schema.js";
 import type { Trajectory, TrajectoryTurn } from "../../src/agent/trajectory.js";
 import { batchAdvantages, groupAdvantages } from "../../src/train/advantage.js";
 import { drfsStarts, rungTokenCap, startFor } from "../../src/train/drfs.js";
-import { applyOverrides, parseGrpoConfig } from "../../src/train/grpo/config.js";
+import { GrpoConfigSchema, parseGrpoConfig } from "../../src/train/grpo/config.js";
+import { resolveConfig } from "../../src/train/config.js";
 import { computeReward, RewardsConfigSchema, type RewardsConfig } from "../../src/train/rewards/index.js";
 import { rewardContext } from "../../src/train/rewards/context.js";
 import { judgeCalls } from "../../src/train/rewards/judges.js";
@@ -169,7 +170,7 @@ describe("DRFS starts", () => {
 
 describe("grpo config", () => {
   it("has a default for every field and applies dotted overrides", () => {
-    const c = parseGrpoConfig(applyOverrides({}, ["update.beta=0", "drfs.mode=off", "rollout.groupSize=4"]));
+    const c = resolveConfig(GrpoConfigSchema, undefined, { "update.beta": "0", "drfs.mode": "off", "rollout.groupSize": "4" });
     expect(c.update.beta).toBe(0);
     expect(c.drfs.mode).toBe("off");
     expect(c.rollout.groupSize).toBe(4);
@@ -182,6 +183,7 @@ describe("grpo config", () => {
     expect(() => parseGrpoConfig({ rollout: { groupSize: 1 }, drfs: { fallback: { rung: "ultra" } }, update: { epsLow: 0.3, epsHigh: 0.1 } })).toThrow(
       /rollout\.groupSize.*\(got 1\).*drfs\.fallback\.rung: unknown rung 'ultra'.*update\.epsHigh/s,
     );
+    expect(() => resolveConfig(GrpoConfigSchema, undefined, { lr: "1e-4" })).toThrow(/optim/); // SFT's alias: not a GRPO field
   });
 });
 

@@ -21,7 +21,7 @@ describe("sft", () => {
     fx = await synthFixture();
     rmSync(out, { recursive: true, force: true });
     rmSync(`${out}-resumed`, { recursive: true, force: true });
-  });
+  }, 600_000); // the first run renders and encodes the fixture videos
 
   const config = (dir: string) =>
     parseConfig(SftConfigSchema, {

@@ -1,10 +1,11 @@
 /**
  * The DRFS-GRPO configuration: one grouped, documented zod schema (TRL's GRPOConfig style).
- * Every field has a default; validation throws listing each bad value; CLI flags override
- * fields by dotted path; the resolved object is written into the run folder.
+ * Every field has a default; validation throws FM_ERR_TRAIN_CONFIG listing each bad value
+ * (src/train/config.ts, shared with SFT); CLI flags override fields by dotted path
+ * (--update.beta 0); the resolved object is written into the run folder.
  */
 import { z } from "zod";
-import { FramemindError } from "../../errors.js";
+import { parseConfig } from "../config.js";
 import { LadderNameSchema, rungNames } from "../../video/index.js";
 import { RewardsConfigSchema } from "../rewards/index.js";
 
@@ -12,8 +13,6 @@ export const GrpoConfigSchema = z
   .object({
     /** Seeds the data order and every rollout's random stream. */
     seed: z.number().int().min(0).default(0),
-    /** GRPO steps (one step = questionsPerStep groups of groupSize rollouts, then the update). */
-    steps: z.number().int().min(1).default(40),
     data: z
       .object({
         /** Training split JSONL (videos relative to it). */
@@ -98,6 +97,8 @@ export const GrpoConfigSchema = z
       .object({
         /** Run folder (created; `--resume` continues one). */
         out: z.string().default("runs/grpo"),
+        /** GRPO steps (one step = questionsPerStep groups of groupSize rollouts, then the update). */
+        steps: z.number().int().min(1).default(40),
         checkpointEvery: z.number().int().min(1).default(5),
         /** Trajectories written per step to samples.jsonl. */
         samplesPerStep: z.number().int().min(0).default(2),
@@ -106,6 +107,7 @@ export const GrpoConfigSchema = z
       })
       .prefault({}),
   })
+  .strict()
   .superRefine((c, ctx) => {
     const valid = rungNames(c.rollout.ladder);
     if (!valid.includes(c.drfs.fallback.rung)) {
@@ -117,52 +119,7 @@ export const GrpoConfigSchema = z
 export type GrpoConfig = z.infer<typeof GrpoConfigSchema>;
 export type GrpoConfigInput = z.input<typeof GrpoConfigSchema>;
 
-/** Parses a config; the error names every bad field with the value it got. */
+/** Parses a config; throws FM_ERR_TRAIN_CONFIG naming every bad field with the value it got. */
 export function parseGrpoConfig(raw: unknown): GrpoConfig {
-  const r = GrpoConfigSchema.safeParse(raw ?? {});
-  if (r.success) return r.data;
-  const reason = r.error.issues
-    .map((i) => {
-      const got = valueAt(raw, i.path);
-      return `${i.path.join(".") || "config"}: ${i.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`;
-    })
-    .join("; ");
-  throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `grpo config: ${reason}` });
-}
-
-function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = v;
-  for (const k of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
-
-/**
- * Applies `--set a.b.c=value` style overrides (values parsed as JSON when they parse, else
- * strings) to a raw config object, so every field has a flag without a hand-written table.
- */
-export function applyOverrides(raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
-  const out = structuredClone(raw);
-  for (const s of sets) {
-    const eq = s.indexOf("=");
-    if (eq <= 0) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--set expects key=value, got '${s}'` });
-    const path = s.slice(0, eq).split(".");
-    const text = s.slice(eq + 1);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = text;
-    }
-    let cur: Record<string, unknown> = out;
-    for (const k of path.slice(0, -1)) {
-      const next = cur[k];
-      if (next === undefined || next === null || typeof next !== "object") cur[k] = {};
-      cur = cur[k] as Record<string, unknown>;
-    }
-    cur[path.at(-1)!] = value;
-  }
-  return out;
+  return parseConfig(GrpoConfigSchema, raw ?? {});
 }
