@@ -4,15 +4,16 @@
  * Shared by the HTTP server (JSON route + viewer) and the MCP server (framemind://trajectories/{id}).
  *
  *   const store = new TrajectoryStore({ dir, retain: 1000 });
- *   await store.save(record, thumbnails);     // atomic: written to a temp folder, then renamed
+ *   await store.save(record, thumbnails);     // atomic: a temp file, then renamed into place
  *   const t = await store.get(id);            // { record, frames } | undefined
  *   const recent = await store.list();        // newest first: { id, createdAt, question, answer }
  *   const png = await store.readFrame(id, t.frames[0].file);
  *
- * Layout: `<dir>/<id>/trajectory.json` ({record, frames}) and `<dir>/<id>/o<obs>-<k>.png`.
- * A save renames a complete folder into place, so readers (other processes included) never see
- * a half-written trajectory. Beyond `retain` trajectories the oldest are removed. Everything
- * survives a restart: the index is rebuilt from the folder on first use.
+ * One file per trajectory, `<dir>/<id>.trj`: a one-line JSON header ({record, frames} with each
+ * frame's byte range) followed by the PNGs. One write and one rename per question (a folder of
+ * files cost five times the time per answer under load), and readers (other processes
+ * included) never see a half-written trajectory. Beyond `retain` trajectories the oldest are
+ * removed. Everything survives a restart: the index is rebuilt from the folder on first use.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -46,7 +47,12 @@ export const StoredFrameSchema = z.object({
 });
 export type StoredFrame = z.infer<typeof StoredFrameSchema>;
 
-const StoredSchema = z.object({ record: TrajectorySchema, frames: z.array(StoredFrameSchema) });
+/** On-disk header: the public frame list plus each PNG's byte range after the header line. */
+const HeaderSchema = z.object({
+  record: TrajectorySchema,
+  frames: z.array(StoredFrameSchema.extend({ offset: z.number().int().min(0), length: z.number().int().min(0) })),
+});
+
 export interface StoredTrajectory {
   record: Trajectory;
   frames: StoredFrame[];
@@ -67,14 +73,21 @@ export interface TrajectoryStoreOptions {
 
 const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 const FILE_RE = /^o\d{1,4}-\d{1,4}\.png$/;
-const RECORD = "trajectory.json";
+const EXT = ".trj";
+
+interface Parsed {
+  header: z.infer<typeof HeaderSchema>;
+  body: Buffer;
+}
 
 export class TrajectoryStore {
   readonly dir: string;
   readonly retain: number;
   /** id -> summary, in save order (oldest first); built lazily from disk. */
-  private index?: Map<string, TrajectorySummary & { mtimeMs: number }>;
+  private index?: Map<string, TrajectorySummary>;
   private loading?: Promise<void>;
+  /** The last few files read: a viewer page fetches all thumbnails of one trajectory at once. */
+  private readonly recent = new Map<string, { mtimeMs: number; parsed: Parsed }>();
 
   constructor(opts: TrajectoryStoreOptions) {
     this.dir = opts.dir;
@@ -89,65 +102,76 @@ export class TrajectoryStore {
   async save(record: Trajectory, thumbnails: readonly Thumbnail[] = []): Promise<StoredFrame[]> {
     if (!ID_RE.test(record.id)) throw new Error(`invalid trajectory id: ${record.id}`);
     await this.load();
-    const tmp = join(this.dir, `.tmp-${record.id}-${randomBytes(4).toString("hex")}`);
-    await mkdir(tmp, { recursive: true });
+    const frames: StoredFrame[] = [];
+    const ranges: Array<StoredFrame & { offset: number; length: number }> = [];
+    let offset = 0;
+    for (const t of thumbnails) {
+      const f: StoredFrame = { file: `o${t.observation}-${t.index}.png`, observation: t.observation, index: t.index, timestamp: t.timestamp, width: t.width, height: t.height, tokens: t.tokens, rung: t.rung };
+      frames.push(f);
+      ranges.push({ ...f, offset, length: t.png.length });
+      offset += t.png.length;
+    }
+    // JSON.stringify escapes newlines inside strings: the header is exactly one line.
+    const header = Buffer.from(JSON.stringify({ record, frames: ranges }) + "\n");
+    const final = join(this.dir, record.id + EXT);
+    const tmp = `${final}.tmp-${randomBytes(4).toString("hex")}`;
     try {
-      const frames: StoredFrame[] = [];
-      for (const t of thumbnails) {
-        const file = `o${t.observation}-${t.index}.png`;
-        await writeFile(join(tmp, file), t.png);
-        frames.push({ file, observation: t.observation, index: t.index, timestamp: t.timestamp, width: t.width, height: t.height, tokens: t.tokens, rung: t.rung });
-      }
-      await writeFile(join(tmp, RECORD), JSON.stringify({ record, frames }));
-      const final = join(this.dir, record.id);
-      // rename() cannot replace a non-empty folder: move the old one aside first.
-      const old = `${final}.old-${randomBytes(4).toString("hex")}`;
-      const replaced = await rename(final, old).then(
-        () => true,
-        () => false,
-      );
+      await writeFile(tmp, Buffer.concat([header, ...thumbnails.map((t) => t.png)]));
       await rename(tmp, final);
-      if (replaced) await rm(old, { recursive: true, force: true });
-      this.index!.delete(record.id);
-      this.index!.set(record.id, { id: record.id, createdAt: record.createdAt, question: record.question, answer: record.answer, mtimeMs: Date.now() });
-      await this.enforceRetention();
-      return frames;
     } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
+      await rm(tmp, { force: true });
       throw e;
     }
+    this.recent.delete(record.id);
+    this.index!.delete(record.id);
+    this.index!.set(record.id, { id: record.id, createdAt: record.createdAt, question: record.question, answer: record.answer });
+    await this.enforceRetention();
+    return frames;
   }
 
   async get(id: string): Promise<StoredTrajectory | undefined> {
-    if (!ID_RE.test(id)) return undefined;
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, id, RECORD), "utf8");
-    } catch {
-      return undefined;
-    }
-    return StoredSchema.parse(JSON.parse(text));
+    const p = await this.read(id);
+    if (!p) return undefined;
+    return { record: p.header.record, frames: p.header.frames.map(({ offset: _o, length: _l, ...f }) => f) };
   }
 
   /** Newest first. */
   async list(limit = 100): Promise<TrajectorySummary[]> {
     await this.load();
-    return [...this.index!.values()]
-      .reverse()
-      .slice(0, limit)
-      .map(({ id, createdAt, question, answer }) => ({ id, createdAt, question, answer }));
+    return [...this.index!.values()].reverse().slice(0, limit);
   }
 
   async readFrame(id: string, file: string): Promise<Buffer | undefined> {
-    if (!ID_RE.test(id) || !FILE_RE.test(file)) return undefined;
-    return readFile(join(this.dir, id, file)).catch(() => undefined);
+    if (!FILE_RE.test(file)) return undefined;
+    const p = await this.read(id);
+    const f = p?.header.frames.find((x) => x.file === file);
+    return f && p ? p.body.subarray(f.offset, f.offset + f.length) : undefined;
   }
 
   async delete(id: string): Promise<void> {
     if (!ID_RE.test(id)) return;
     await this.load();
     this.index!.delete(id);
-    await rm(join(this.dir, id), { recursive: true, force: true });
+    this.recent.delete(id);
+    await rm(join(this.dir, id + EXT), { force: true });
+  }
+
+  private async read(id: string): Promise<Parsed | undefined> {
+    if (!ID_RE.test(id)) return undefined;
+    const path = join(this.dir, id + EXT);
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(path)).mtimeMs;
+    } catch {
+      return undefined;
+    }
+    const hit = this.recent.get(id);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.parsed;
+    const parsed = parse(await readFile(path).catch(() => undefined));
+    if (!parsed) return undefined;
+    this.recent.set(id, { mtimeMs, parsed });
+    if (this.recent.size > 8) this.recent.delete(this.recent.keys().next().value as string);
+    return parsed;
   }
 
   private async enforceRetention(): Promise<void> {
@@ -155,33 +179,50 @@ export class TrajectoryStore {
     while (idx.size > this.retain) {
       const oldest = idx.keys().next().value as string;
       idx.delete(oldest);
-      await rm(join(this.dir, oldest), { recursive: true, force: true });
+      this.recent.delete(oldest);
+      await rm(join(this.dir, oldest + EXT), { force: true });
     }
   }
 
-  /** Rebuilds the index from disk once (also removes temp folders left by a crash). */
+  /** Rebuilds the index from disk once (also removes temp files left by a crash). */
   private load(): Promise<void> {
     return (this.loading ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       const entries: Array<TrajectorySummary & { mtimeMs: number }> = [];
       for (const name of await readdir(this.dir)) {
         const p = join(this.dir, name);
-        if (name.startsWith(".tmp-") || name.includes(".old-")) {
-          await rm(p, { recursive: true, force: true });
+        if (name.includes(`${EXT}.tmp-`)) {
+          await rm(p, { force: true });
           continue;
         }
-        if (!ID_RE.test(name)) continue;
+        if (!name.endsWith(EXT) || !ID_RE.test(name.slice(0, -EXT.length))) continue;
         try {
-          const st = await stat(join(p, RECORD));
-          const { record } = StoredSchema.parse(JSON.parse(await readFile(join(p, RECORD), "utf8")));
+          const st = await stat(p);
+          const parsed = parse(await readFile(p));
+          if (!parsed) continue;
+          const { record } = parsed.header;
           entries.push({ id: record.id, createdAt: record.createdAt, question: record.question, answer: record.answer, mtimeMs: st.mtimeMs });
         } catch {
-          // Not ours or unreadable: left alone, not listed.
+          // Unreadable: left alone, not listed.
         }
       }
       entries.sort((a, b) => a.mtimeMs - b.mtimeMs || a.createdAt.localeCompare(b.createdAt));
-      this.index = new Map(entries.map((e) => [e.id, e]));
+      this.index = new Map(entries.map(({ mtimeMs: _m, ...e }) => [e.id, e]));
       await this.enforceRetention();
     })());
   }
+}
+
+function parse(buf: Buffer | undefined): Parsed | undefined {
+  if (!buf) return undefined;
+  const nl = buf.indexOf(0x0a);
+  if (nl < 0) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(buf.subarray(0, nl).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const r = HeaderSchema.safeParse(json);
+  return r.success ? { header: r.data, body: buf.subarray(nl + 1) } : undefined;
 }
