@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { AdamW } from '../src/nn/adam.js';
 import { TransformerModel, type GrpoBatch, type PromptItem, type SftBatch } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
-import { countParams, paramSpecs, parseTransformerConfig, type TransformerConfig } from '../src/nn/transformer.js';
+import { countParams, noDecayParams, parseTransformerConfig, type TransformerConfig } from '../src/nn/transformer.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,8 +103,7 @@ function toGrpo(b: SftBatch, rng: Rng): GrpoBatch {
 async function benchTrain(s: Shape, lossType: 'sft' | 'grpo' = 'sft'): Promise<string[]> {
   const rng = new Rng(seed);
   const model = TransformerModel.init(s.config, seed, { threads });
-  const noDecay = new Set(paramSpecs(s.config).filter((p) => p.noDecay).map((p) => p.name));
-  const opt = new AdamW({ lr: 1e-3, clipNorm: 1, noDecay });
+  const opt = new AdamW({ lr: 1e-3, clipNorm: 1, noDecay: noDecayParams(s.config) });
   const sft = makeBatch(s, rng);
   const batch = lossType === 'grpo' ? toGrpo(sft, rng) : sft;
   const t0 = performance.now();

@@ -25,6 +25,7 @@ export {
   parseTransformerConfig,
   paramSpecs,
   countParams,
+  noDecayParams,
   initParams,
   buildTrainGraph,
   buildForwardGraph,

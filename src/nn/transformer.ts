@@ -75,6 +75,11 @@ export function countParams(c: TransformerConfig): number {
   return paramSpecs(c).reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0);
 }
 
+/** Names to pass as AdamW's `noDecay`. */
+export function noDecayParams(c: TransformerConfig): Set<string> {
+  return new Set(paramSpecs(c).filter((s) => s.noDecay).map((s) => s.name));
+}
+
 /** Seeded init: parameters are drawn in spec order from `rng`. */
 export function initParams(c: TransformerConfig, rng: Rng): ParamStore {
   const out: ParamStore = {};

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/nn/adam.js';
 import { TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
-import { countParams, paramSpecs, type ParamStore } from '../../src/nn/transformer.js';
+import { countParams, noDecayParams, paramSpecs, type ParamStore } from '../../src/nn/transformer.js';
 import { tinyBatch, tinyConfig } from './fixtures.js';
 
 const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
@@ -125,8 +125,7 @@ describe('transformer', () => {
   it('overfits a fixed batch', async () => {
     const model = TransformerModel.init(tinyConfig, 5, { threads: 1 });
     const batch = tinyBatch(6, 4, 12);
-    const noDecay = new Set(paramSpecs(tinyConfig).filter((s) => s.noDecay).map((s) => s.name));
-    const opt = new AdamW({ lr: 1e-2, clipNorm: 1, noDecay });
+    const opt = new AdamW({ lr: 1e-2, clipNorm: 1, noDecay: noDecayParams(tinyConfig) });
     let first = 0;
     let last = 0;
     for (let step = 0; step < 60; step++) {
