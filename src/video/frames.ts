@@ -280,13 +280,13 @@ async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameM
   // Segments without a frame, with how their process ended (a clean exit means "nothing in range").
   let missing: Array<{ seg: Segment; clean: boolean }> = [];
   let lastFailure: GroupResult | undefined;
-  const run = async (g: Segment[], firstToo = false) => {
-    const r = await runGroup(info, g, size, mode === "tolerant" && !firstToo && g.every((s) => s.pick === "first") ? mode : "exact", times, opts, firstToo);
+  const run = async (g: Segment[], firstToo = false, signal = opts.signal) => {
+    const r = await runGroup(info, g, size, mode === "tolerant" && !firstToo && g.every((s) => s.pick === "first") ? mode : "exact", times, { ...opts, signal }, firstToo);
     r.frames.forEach((f) => (out[f.index] = f.frame));
     for (const i of r.empty) missing.push({ seg: g[i]!, clean: r.exitCode === 0 });
     if (r.empty.length) lastFailure = r;
   };
-  await Promise.all(groups.map((g) => run(g)));
+  await allOrNothing(groups.map((g) => (signal) => run(g, false, signal)), opts.signal);
   throwIfAborted(opts.signal);
   // Seeking failed (odd containers, no timestamps, a first frame later than the window): decode
   // from the start up to the targets; when that exits cleanly without a frame, take the first frame.
@@ -324,11 +324,40 @@ const VFR_LOOKBACK_S = 30;
 async function resolveLateFrames(info: VideoInfo, out: Frame[], size: Size, times: number[], opts: ExtractOptions): Promise<void> {
   const late = out.map((f, index) => ({ f, index })).filter(({ f }) => f.timestamp > Math.min(f.requested, info.duration) + 1e-3);
   if (!late.length) return;
-  const found = await Promise.all(late.map(({ f }) => lastFrameTimeAtOrBefore(info, info.startTime + Math.min(f.requested, info.duration), VFR_LOOKBACK_S, { timeoutMs: opts.timeoutMs, signal: opts.signal })));
+  const found = await allOrNothing(
+    late.map(({ f }) => (signal) => lastFrameTimeAtOrBefore(info, info.startTime + Math.min(f.requested, info.duration), VFR_LOOKBACK_S, { timeoutMs: opts.timeoutMs, signal })),
+    opts.signal,
+  );
   const redo = late.map(({ index }, k) => ({ abs: found[k], index })).filter((t): t is Target => t.abs !== undefined && t.abs - info.startTime < out[t.index]!.timestamp - 1e-3);
   if (!redo.length) return;
   const r = await runGroup(info, redo.map((t) => exactSegment(info, [t])), size, "exact", times, opts);
   for (const { index, frame } of r.frames) out[index] = frame;
+}
+
+/**
+ * Runs jobs in parallel; the first failure aborts the others, and nothing returns (or throws)
+ * before every job has settled, so no ffmpeg outlives the request.
+ */
+async function allOrNothing<T>(jobs: Array<(signal: AbortSignal) => Promise<T>>, outer: AbortSignal | undefined): Promise<T[]> {
+  const ac = new AbortController();
+  const forward = () => ac.abort();
+  outer?.addEventListener("abort", forward, { once: true });
+  let first: unknown;
+  try {
+    const settled = await Promise.allSettled(
+      jobs.map((job) =>
+        job(ac.signal).catch((e: unknown) => {
+          first ??= e;
+          ac.abort();
+          throw e;
+        }),
+      ),
+    );
+    if (first !== undefined) throw first;
+    return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  } finally {
+    outer?.removeEventListener("abort", forward);
+  }
 }
 
 function count(segs: Segment[]): number {
