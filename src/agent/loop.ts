@@ -5,7 +5,7 @@
  *   answer(req: AnswerRequest): Promise<AnswerResult>
  *
  *   AnswerRequest = {
- *     video: string; question: string; options?: string[];     // options look like "A. red"
+ *     video: string; question: string; options?: string[];     // "A. red" ("red" is lettered in order)
  *     policy: Policy;                                          // src/policy/types.ts
  *     settings?: AgentSettingsInput;                           // ladder, firstObservation {frames, rung, mode, source},
  *                                                              // maxTurns (4), maxVisualTokens, maxFramesPerCall,
@@ -35,7 +35,7 @@ import { binaries, binaryVersion, LadderNameSchema, rungNames, uniformTimes, typ
 import { getClipTool, getFramesTool, POLICY_TOOLS, probeVideoTool, type FramesOutput, type ToolContext } from "../../tools/index.js";
 import { packageVersion, PROMPT_VERSION, renderSystemPrompt, toolSpecs } from "../../prompts/index.js";
 import type { EvidenceFrame, HistoryTurn, Policy, PolicyInput, Sampling, ToolResultMeta } from "../policy/types.js";
-import { cheapestCall, formatError, formatObservation, formatQuestion, parseTurn, type CallLimits, type TurnStatus } from "./protocol.js";
+import { cheapestCall, formatError, formatObservation, formatQuestion, letterOptions, parseTurn, type CallLimits, type TurnStatus } from "./protocol.js";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type StopReason, type Trajectory, type TrajectoryTurn } from "./trajectory.js";
 
 /** Defaults that depend on the ladder: the embedded model works with far fewer tokens. */
@@ -145,7 +145,7 @@ export interface AnswerResult {
 const RequestSchema = z.object({
   video: z.string().min(1),
   question: z.string().trim().min(1, "question must not be empty"),
-  options: z.array(z.string().min(1)).min(2).optional(),
+  options: z.array(z.string().trim().min(1)).min(2).max(26).transform(letterOptions).optional(),
 });
 
 let ffmpegVersion: string | undefined;

@@ -201,6 +201,11 @@ export function formatError(e: ProtocolError, status: TurnStatus): string {
   return `<error code="${e.code}">${e.message}</error>\n${status.mustAnswer ? "" : "Fix the call or answer. "}${statusLine(status)}`;
 }
 
+/** "red" -> "A. red": options are answered by letter; options already lettered are kept. */
+export function letterOptions(opts: readonly string[]): string[] {
+  return opts.map((o, i) => (/^[A-Z]\. /.test(o) ? o : `${String.fromCharCode(65 + i)}. ${o}`));
+}
+
 /** The first user message: the question, its options, and the first observation. */
 export function formatQuestion(q: { question: string; options?: readonly string[] }, first: ToolResultMeta | null, status: TurnStatus): string {
   const lines = [`Question: ${q.question}`];

@@ -84,7 +84,9 @@ describe("answer()", () => {
 
   it("the last turn has no tools and says so", async () => {
     const policy = scripted([look({ timestamps: [1], rung: "low" }), formatTurn({ think: "ok", answer: "1" })]);
-    const { record } = await answer({ video, question: "q?", policy, settings: { ladder: "tiny", maxTurns: 2 } });
+    const { record } = await answer({ video, question: "q?", options: ["red", "B. blue"], policy, settings: { ladder: "tiny", maxTurns: 2 } });
+    expect(record.options).toEqual(["A. red", "B. blue"]);
+    expect(policy.inputs[0]!.user).toContain("Options:\nA. red\nB. blue\n");
     expect(policy.inputs[1]!.turn.mustAnswer).toBe(true);
     expect(policy.inputs[1]!.tools).toEqual([]);
     expect(policy.inputs[1]!.history[0]!.observation.text).toContain("This is your last turn");

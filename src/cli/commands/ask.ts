@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { answer, type AgentEvent } from "../../agent/loop.js";
+import { letterOptions } from "../../agent/protocol.js";
 import { FramemindError } from "../../errors.js";
 import { createPolicy, policyNames, type PolicyConfig } from "../../policy/index.js";
 import { LadderNameSchema } from "../../video/index.js";
@@ -39,11 +40,6 @@ const Flags = z
   })
   .refine((f) => (f.frames === undefined) === (f.rung === undefined), { message: "--frames and --rung go together" })
   .refine((f) => f.policy !== "oracle" || f.item !== undefined, { message: "the oracle policy needs --item FILE:ID" });
-
-/** "red,blue" -> ["A. red", "B. blue"]; options already lettered are kept. */
-export function letterOptions(opts: string[]): string[] {
-  return opts.map((o, i) => (/^[A-Z]\. /.test(o) ? o : `${String.fromCharCode(65 + i)}. ${o}`));
-}
 
 async function loadItem(spec: string): Promise<{ file: string; item: DatasetItem }> {
   const at = spec.lastIndexOf(":");
