@@ -27,12 +27,14 @@ function registerFileTool<S extends z.ZodObject, O>(
   outputSchema: z.ZodObject,
   present: (out: O, args: Args, signal: AbortSignal) => Promise<CallToolResult> | CallToolResult,
 ): void {
-  const inputSchema = tool.schema(s.options.ladder).extend({ video: videoArg, ...extraShape });
+  // Widened to a plain ZodObject: the SDK validates with it; the handler sees a parsed record.
+  const inputSchema: z.ZodObject = tool.schema(s.options.ladder).extend({ video: videoArg, ...extraShape });
   s.server.registerTool(
     tool.name,
     { title: tool.name, description: `${tool.description} (Reads a video file inside the allowed roots.)`, inputSchema, outputSchema, annotations: READ_ONLY },
-    (async (args: Args, extra: { signal: AbortSignal }) =>
+    async (parsed, extra) =>
       s.call(tool.name, extra.signal, async () => {
+        const args = parsed as Args;
         const { path, policy } = await s.roots.resolve(args.video);
         const ctx: ToolContext = {
           ladder: s.options.ladder,
@@ -42,10 +44,11 @@ function registerFileTool<S extends z.ZodObject, O>(
           maxFrames: s.options.maxFramesPerCall,
           maxDurationS: s.options.maxDurationS,
         };
+        // Everything but the MCP-only fields is the tool's own (already validated) argument object.
         const { video: _video, format: _format, ...toolArgs } = args;
         const out = await tool.run(path, toolArgs as z.infer<S>, ctx);
         return present(out, args, extra.signal);
-      })) as never,
+      }),
   );
 }
 

@@ -1,12 +1,14 @@
 /** Shared pieces of the MCP tests: decoded image sizes, scripted policies, clients, ffmpeg checks. */
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Policy, PolicyStep } from "../../src/policy/types.js";
+import { makeIndexVideo } from "../helpers/videos.js";
 
 export const ROOT = process.cwd();
 export const CLI = join(ROOT, "dist", "src", "cli", "framemind.js");
@@ -107,25 +109,71 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   return cond();
 }
 
-/** Newest mtime of the files under `dir` (recursive, .ts/.js only). */
+/** Newest mtime of the .ts files under `dir` (recursive). */
 function newest(dir: string): number {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (/\.(ts|md)$/.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
+    else if (/\.ts$/.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
 
-/** Builds dist/ when it is missing or older than the MCP sources (npm test builds first anyway). */
-export function ensureBuilt(): void {
-  const built = existsSync(CLI) ? statSync(join(ROOT, "dist", "src", "mcp", "server.js")).mtimeMs : 0;
+function builtIsFresh(): boolean {
+  const server = join(ROOT, "dist", "src", "mcp", "server.js");
+  if (!existsSync(CLI) || !existsSync(server)) return false;
   const src = Math.max(newest(join(ROOT, "src", "mcp")), statSync(join(ROOT, "src", "cli", "commands", "mcp.ts")).mtimeMs);
-  if (built >= src) return;
-  try {
-    execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: ROOT, stdio: "pipe" });
-  } catch {
-    // Type errors elsewhere in the tree still emit JavaScript (noEmitOnError is off); the spawn below fails loudly if not.
+  return statSync(server).mtimeMs >= src;
+}
+
+/**
+ * Builds dist/ when it is missing or older than the MCP sources (`npm test` builds first anyway).
+ * Test files run in parallel: a lock folder lets one build while the others wait for it.
+ */
+export async function ensureBuilt(): Promise<void> {
+  const lock = join(tmpdir(), `framemind-mcp-build-${Buffer.from(ROOT).toString("hex").slice(-16)}.lock`);
+  for (let waited = 0; !builtIsFresh(); waited += 500) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      if (waited > 170_000) throw new Error(`build lock ${lock} held too long`);
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: ROOT, stdio: "pipe" });
+    } catch {
+      // Type errors elsewhere in the tree still emit JavaScript (noEmitOnError is off); the spawn fails loudly if not.
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+    if (!builtIsFresh()) throw new Error("dist/ is still older than src/mcp after `tsc -p tsconfig.json`");
   }
+}
+
+/**
+ * The test videos, encoded once per machine and copied into each test's root:
+ * idx = 5 s, 320x240, 10 fps, keyframe every second (frame index readable from the pixels);
+ * slow = 20 s, 640x360, 25 fps, ONE keyframe, so exact frames near its end keep ffmpeg busy
+ * long enough to cancel mid-decode.
+ */
+const VIDEOS = {
+  idx: { width: 320, height: 240, fps: 10, frames: 50, gop: 10 },
+  slow: { width: 640, height: 360, fps: 25, frames: 500, gop: 500 },
+} as const;
+
+export async function fixtureVideo(kind: keyof typeof VIDEOS, into: string, name = `${kind}.mp4`): Promise<string> {
+  const cacheDir = join(tmpdir(), "framemind-mcp-fixtures-v1");
+  const cached = join(cacheDir, `${kind}.mp4`);
+  if (!existsSync(cached)) {
+    mkdirSync(cacheDir, { recursive: true });
+    // Written aside and renamed: test files running in parallel never see half a video.
+    const part = join(cacheDir, `${kind}.${process.pid}.part.mp4`);
+    await makeIndexVideo({ out: part, ...VIDEOS[kind] });
+    renameSync(part, cached);
+  }
+  const out = join(into, name);
+  copyFileSync(cached, out);
+  return out;
 }

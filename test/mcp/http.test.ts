@@ -13,8 +13,8 @@ import type { FastifyInstance } from "fastify";
 import { createRuntime, listenHttp } from "../../src/mcp/index.js";
 import type { Policy } from "../../src/policy/types.js";
 import { processStats } from "../../src/video/index.js";
-import { makeIndexVideo, readIndex, tmpDir } from "../helpers/videos.js";
-import { decodePng, httpClient, images, imageSize, scriptedPolicy, textOf, waitFor } from "./helpers.js";
+import { readIndex, tmpDir } from "../helpers/videos.js";
+import { decodePng, fixtureVideo, httpClient, imageSize, images, scriptedPolicy, textOf, waitFor } from "./helpers.js";
 
 let dir: string;
 let outside: string;
@@ -27,11 +27,10 @@ beforeAll(async () => {
   dir = tmpDir("fm-mcp-http-");
   outside = tmpDir("fm-mcp-outside-");
   mkdirSync(join(dir, "sub"));
-  await makeIndexVideo({ out: join(dir, "idx.mp4"), width: 320, height: 240, fps: 10, frames: 50, gop: 10 });
+  await fixtureVideo("idx", dir);
   copyFileSync(join(dir, "idx.mp4"), join(dir, "sub", "copy.mp4"));
   copyFileSync(join(dir, "idx.mp4"), join(outside, "secret.mp4"));
-  // A long single-GOP video: exact frames near its end keep ffmpeg decoding long enough to cancel.
-  await makeIndexVideo({ out: join(dir, "slow.mp4"), width: 640, height: 360, fps: 25, frames: 500, gop: 500 });
+  await fixtureVideo("slow", dir);
   // The runtime asks once for a policy; this one forwards to whatever the current test set.
   const runtime = await createRuntime({ roots: [dir], ladder: "qwen" }, { createPolicy: () => ({ id: "scripted", step: (i, o) => policy.step(i, o) }), diagnostics: () => undefined });
   ({ app, url } = await listenHttp(runtime, { host: "127.0.0.1", port: 0 }));

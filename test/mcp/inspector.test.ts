@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallToolResult, ListToolsResult } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance } from "fastify";
 import { createRuntime, listenHttp } from "../../src/mcp/index.js";
-import { makeIndexVideo, tmpDir } from "../helpers/videos.js";
-import { CLI, ensureBuilt, ROOT, scriptedPolicy } from "./helpers.js";
+import { tmpDir } from "../helpers/videos.js";
+import { CLI, ROOT, ensureBuilt, fixtureVideo, scriptedPolicy } from "./helpers.js";
 
 const INSPECTOR = join(ROOT, "node_modules", "@modelcontextprotocol", "inspector", "cli", "build", "cli.js");
 const run = promisify(execFile);
@@ -31,9 +31,9 @@ let app: FastifyInstance;
 let url: string;
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   dir = tmpDir("fm-mcp-insp-");
-  await makeIndexVideo({ out: join(dir, "idx.mp4"), width: 320, height: 240, fps: 10, frames: 50, gop: 10 });
+  await fixtureVideo("idx", dir);
   const runtime = await createRuntime({ roots: [dir] }, { createPolicy: () => scriptedPolicy([]), diagnostics: () => undefined });
   ({ app, url } = await listenHttp(runtime, { host: "127.0.0.1", port: 0 }));
 }, 180_000);

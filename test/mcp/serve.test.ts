@@ -8,8 +8,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { buildServer, type FramemindServer } from "../../src/server/app.js";
-import { makeIndexVideo, tmpDir } from "../helpers/videos.js";
-import { scriptedPolicy, textOf } from "./helpers.js";
+import { tmpDir } from "../helpers/videos.js";
+import { fixtureVideo, scriptedPolicy, textOf } from "./helpers.js";
 
 const KEY = "mcp-test-key-123";
 let server: FramemindServer;
@@ -17,7 +17,7 @@ let url: string;
 
 beforeAll(async () => {
   const dir = tmpDir("fm-mcp-serve-");
-  await makeIndexVideo({ out: join(dir, "idx.mp4"), width: 320, height: 240, fps: 10, frames: 50, gop: 10 });
+  await fixtureVideo("idx", dir);
   server = await buildServer(
     { roots: [dir], apiKeys: [KEY], dataDir: join(dir, "data"), policy: { name: "scripted" } },
     { policyFactory: () => scriptedPolicy(["<think>seen</think><answer>7</answer>"]) },

@@ -9,8 +9,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { CallToolResultSchema, type CallToolResult, type Progress } from "@modelcontextprotocol/sdk/types.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
-import { makeIndexVideo, tmpDir } from "../helpers/videos.js";
-import { CLI, ensureBuilt, ffmpegChildren, images, imageSize, textOf, waitFor } from "./helpers.js";
+import { tmpDir } from "../helpers/videos.js";
+import { CLI, ensureBuilt, ffmpegChildren, fixtureVideo, imageSize, images, textOf, waitFor } from "./helpers.js";
 
 let dir: string;
 let outside: string;
@@ -20,11 +20,11 @@ let transport: StdioClientTransport;
 let stderr = "";
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   dir = tmpDir("fm-mcp-stdio-");
   outside = tmpDir("fm-mcp-stdio-out-");
-  await makeIndexVideo({ out: join(dir, "idx.mp4"), width: 320, height: 240, fps: 10, frames: 50, gop: 10 });
-  await makeIndexVideo({ out: join(dir, "slow.mp4"), width: 640, height: 360, fps: 25, frames: 500, gop: 500 });
+  await fixtureVideo("idx", dir);
+  await fixtureVideo("slow", dir);
   copyFileSync(join(dir, "idx.mp4"), join(outside, "secret.mp4"));
   fake = await startFakeOpenAI([
     { content: '<think>check 2 s</think><tool_call>{"name": "get_frames", "arguments": {"timestamps": [2.0], "rung": "low"}}</tool_call>' },
