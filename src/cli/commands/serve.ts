@@ -144,11 +144,19 @@ export const command: Command = {
       } as ServerConfigInput["limits"],
       urls: { ...fileUrls, ...(v["allow-urls"] ? { enabled: true } : {}) } as ServerConfigInput["urls"],
     };
-    const server = await buildServer(input);
+    const out = (s: string) => process.stderr.write(s + "\n");
+    let server = await buildServer(input);
+    let ready = await server.services.policies.ready();
+    if (demo && !ready.ok && !v.policy && !filePolicy.name) {
+      // The demo must answer as printed: without the embedded model, fall back to the uniform
+      // baseline (placeholder answers, real frames and trajectories) and say so.
+      out(`warning: the default policy is not available (${ready.reason}); the demo serves the 'uniform' baseline instead`);
+      await server.close();
+      server = await buildServer({ ...input, policy: { name: "uniform" } });
+      ready = await server.services.policies.ready();
+    }
     const { url } = await server.listen();
     const cfg = server.config;
-    const ready = await server.services.policies.ready();
-    const out = (s: string) => process.stderr.write(s + "\n");
     out(`framemind serving on ${url} (policy ${ready.ok ? ready.policy : `${cfg.policy.name}: NOT READY: ${ready.reason}`})`);
     out(`  roots: ${cfg.roots.join(", ")}`);
     out(`  API keys: ${cfg.apiKeys.length ? "required (Bearer)" : "off (loopback only)"}; URL input: ${cfg.urls.enabled ? "on" : "off"}; concurrency ${cfg.limits.concurrency}, queue ${cfg.limits.queue}`);

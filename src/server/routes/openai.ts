@@ -5,8 +5,9 @@
  *     `video_url` part the video (file:// inside the roots, data:, http(s) when enabled, as vLLM
  *     accepts); the agent loop answers. Reasoning streams as `reasoning_content` deltas (as
  *     vLLM/DeepSeek reasoning models do), the answer as `content`.
- *   - `framemind-tiny`: the raw embedded policy, one protocol step (see tiny.ts); listed and
- *     served only when the embedded model is available, else 404 model_not_found.
+ *   - `framemind-tiny` (the raw embedded policy, one protocol step over `image_url` parts) is
+ *     not served yet: it needs image decoding in the video layer; it answers 404 model_not_found
+ *     like any unknown model, in OpenAI's shape.
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
@@ -20,7 +21,6 @@ import { parseInput } from "../plugin.js";
 import { ChatCompletionSchema, ChatRequestSchema, ModelListSchema, type ChatMessage, type ChatRequest } from "../schemas.js";
 import type { RouteOptions, ServerServices } from "../services.js";
 import { openSse, type SseStream } from "../sse.js";
-import { tinyStep, TINY_MODEL } from "./tiny.js";
 
 export const AGENT_MODEL = "framemind-agent";
 const CREATED = Math.floor(Date.now() / 1000);
@@ -124,21 +124,20 @@ function finish(sse: SseStream): void {
 }
 
 export const openaiRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
-  const { docs, policies } = services;
-  const tinyAvailable = async () => (await policies.ready()).ok && (policies.defaultName === "tiny" || (await policies.get("tiny").then(() => true, () => false)));
-  const models = async () => [AGENT_MODEL, ...((await tinyAvailable()) ? [TINY_MODEL] : [])];
+  const { docs } = services;
+  const models = [AGENT_MODEL];
 
   docs.add({ method: "get", path: "/v1/models", tag: "openai-compatible", summary: "Models served on /v1/chat/completions", errorShape: "openai", responses: { 200: { description: "list", content: { "application/json": ModelListSchema } } }, errors: [401, 429] });
   app.get("/v1/models", { config: { errorShape: "openai" } }, async () => ({
     object: "list" as const,
-    data: (await models()).map((id) => ({ id, object: "model" as const, created: CREATED, owned_by: "framemind" })),
+    data: models.map((id) => ({ id, object: "model" as const, created: CREATED, owned_by: "framemind" })),
   }));
 
   docs.add({
     method: "post",
     path: "/v1/chat/completions",
     tag: "openai-compatible",
-    summary: "OpenAI-compatible chat completions over video (framemind-agent) or frames (framemind-tiny)",
+    summary: "OpenAI-compatible chat completions over video (model framemind-agent)",
     description: "framemind-agent: the last user message holds text parts (the question) and one video_url part. Optional `framemind: {options, max_turns, budget, policy}`. `stream: true` sends chat.completion.chunk events and `data: [DONE]`.",
     body: { "application/json": ChatRequestSchema },
     errorShape: "openai",
@@ -148,7 +147,6 @@ export const openaiRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
   app.post("/v1/chat/completions", { config: { work: true, errorShape: "openai" } }, async (request, reply) => {
     const body = parseInput(ChatRequestSchema, request.body ?? {});
     if (body.model === AGENT_MODEL) return trackWork(request, services.track(agentCompletion(services, request, reply, body)));
-    if (body.model === TINY_MODEL && (await tinyAvailable())) return trackWork(request, services.track(tinyStep(services, request, reply, body)));
-    throw new FramemindError("FM_ERR_SERVER_MODEL_NOT_FOUND", { model: body.model, models: (await models()).join(", "), param: "model" });
+    throw new FramemindError("FM_ERR_SERVER_MODEL_NOT_FOUND", { model: body.model, models: models.join(", "), param: "model" });
   });
 };
