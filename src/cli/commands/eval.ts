@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { compareRuns, runEval } from "../../eval/run.js";
+import { FramemindError } from "../../errors.js";
+import { LadderNameSchema } from "../../video/index.js";
+import { parseFlags, printJson, Progress, validate, type Command } from "../common.js";
+
+const usage =
+  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--seed S] [--limit N] --out DIR\n" +
+  "       framemind eval --compare DIR1 DIR2 ... [--out DIR]\n" +
+  "policies: uniform | content-aware | oracle-select (frame selection, no model: evidence recall only), or any agent policy (tiny, oracle, openai, ...)";
+
+const Flags = z.object({
+  dataset: z.string().min(1),
+  policy: z.string().min(1),
+  frames: z.coerce.number().int().min(1).max(64).optional(),
+  rung: z.string().optional(),
+  budget: z.coerce.number().int().positive().optional(),
+  maxTurns: z.coerce.number().int().min(1).max(16).optional(),
+  ladder: LadderNameSchema.default("tiny"),
+  answerer: z.string().optional(),
+  checkpoint: z.string().optional(),
+  seed: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().positive().optional(),
+  out: z.string().min(1),
+});
+
+export const command: Command = {
+  summary: "evaluate a policy or frame-selection strategy on a dataset (report.json/.md/.svg), or compare runs",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        dataset: { type: "string" },
+        policy: { type: "string" },
+        frames: { type: "string" },
+        rung: { type: "string" },
+        budget: { type: "string" },
+        "max-turns": { type: "string" },
+        ladder: { type: "string" },
+        answerer: { type: "string" },
+        checkpoint: { type: "string" },
+        seed: { type: "string" },
+        limit: { type: "string" },
+        out: { type: "string" },
+        compare: { type: "boolean" },
+      },
+      usage,
+    );
+    if (values.compare) {
+      if (positionals.length < 1) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--compare needs at least one run folder\nusage: ${usage}` });
+      const out = values.out ?? positionals[0]!;
+      const r = await compareRuns(positionals, out);
+      process.stdout.write(r.markdown);
+      console.error(`wrote ${out}/compare.md and ${out}/compare.svg`);
+      return 0;
+    }
+    const f = validate(Flags, { ...values, maxTurns: values["max-turns"] });
+    let bar: Progress | undefined;
+    const report = await runEval({
+      ...f,
+      onProgress: (done, total) => (bar ??= new Progress(`eval ${f.policy}`, total)).tick(done),
+    });
+    printJson({ out: f.out, label: report.label, n: report.n, failed: report.failed, accuracy: report.accuracy, evidence_recall: report.evidence_recall, visual_tokens: report.visual_tokens, per_family: report.per_family });
+    return 0;
+  },
+};

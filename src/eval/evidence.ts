@@ -1,0 +1,75 @@
+/**
+ * The definitions of DESIGN.md §7, in one place (eval, trainer rewards and reports use these):
+ *  - a frame COVERS an evidence interval when its timestamp lies inside the interval and its
+ *    pixels are at least the interval's min_pixels;
+ *  - EVIDENCE RECALL of a question: every interval is covered by some frame seen;
+ *  - a call is REDUNDANT when every frame it returned was already seen within half a frame
+ *    period at the same or a higher resolution (pixels);
+ *  - a call BRINGS NEW EVIDENCE when it covers an interval no earlier frame covered.
+ */
+import type { EvidenceInterval } from "../../datasets/schema.js";
+
+/** A frame as far as evidence is concerned: when, and how many pixels. */
+export interface SeenFrame {
+  timestamp: number;
+  width: number;
+  height: number;
+}
+
+/** Timestamps are compared at millisecond precision (the video layer rounds to 1 ms). */
+const EPS = 1e-3;
+
+export const pixels = (f: SeenFrame) => f.width * f.height;
+
+export function covers(frame: SeenFrame, interval: EvidenceInterval): boolean {
+  return frame.timestamp >= interval.start - EPS && frame.timestamp <= interval.end + EPS && pixels(frame) >= interval.min_pixels;
+}
+
+/** Which intervals the frames cover (by index). */
+export function coveredIntervals(frames: readonly SeenFrame[], intervals: readonly EvidenceInterval[]): boolean[] {
+  return intervals.map((iv) => frames.some((f) => covers(f, iv)));
+}
+
+/** All intervals covered; null when the question has no evidence intervals. */
+export function evidenceRecall(frames: readonly SeenFrame[], intervals: readonly EvidenceInterval[] | undefined): boolean | null {
+  if (!intervals || intervals.length === 0) return null;
+  return coveredIntervals(frames, intervals).every(Boolean);
+}
+
+/** A frame already seen: within half a frame period, at the same or more pixels. */
+export function alreadySeen(frame: SeenFrame, seen: readonly SeenFrame[], framePeriod: number): boolean {
+  return seen.some((s) => Math.abs(s.timestamp - frame.timestamp) <= framePeriod / 2 + EPS && pixels(s) >= pixels(frame));
+}
+
+/** A call whose every frame was already seen. A call that returned no frame is not redundant (it failed). */
+export function isRedundant(callFrames: readonly SeenFrame[], seenBefore: readonly SeenFrame[], framePeriod: number): boolean {
+  return callFrames.length > 0 && callFrames.every((f) => alreadySeen(f, seenBefore, framePeriod));
+}
+
+/** The call covers an interval that the frames seen before it did not. */
+export function bringsNewEvidence(callFrames: readonly SeenFrame[], seenBefore: readonly SeenFrame[], intervals: readonly EvidenceInterval[] | undefined): boolean {
+  if (!intervals || intervals.length === 0) return false;
+  const before = coveredIntervals(seenBefore, intervals);
+  return intervals.some((iv, i) => !before[i] && callFrames.some((f) => covers(f, iv)));
+}
+
+/** Per-call statistics of a sequence of observations (the first may be an overview, not a call). */
+export interface CallStats {
+  calls: number;
+  redundant: number;
+  newEvidence: number;
+}
+
+export function callStats(observations: readonly SeenFrame[][], firstIsCall: boolean, framePeriod: number, intervals: readonly EvidenceInterval[] | undefined): CallStats {
+  const stats: CallStats = { calls: 0, redundant: 0, newEvidence: 0 };
+  const seen: SeenFrame[] = [];
+  observations.forEach((obs, i) => {
+    if (i > 0 || firstIsCall) {
+      stats.calls++;
+      if (isRedundant(obs, seen, framePeriod)) stats.redundant++;
+      if (bringsNewEvidence(obs, seen, intervals)) stats.newEvidence++;
+    }
+    seen.push(...obs);
+  });
+  return stats;
+}
