@@ -8,6 +8,9 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   frames: () => import("./commands/frames.js"),
   ask: () => import("./commands/ask.js"),
   mcp: () => import("./commands/mcp.js"),
+  data: () => import("./commands/data.js"),
+  "gen-data": () => import("./commands/gen-data.js"),
+  eval: () => import("./commands/eval.js"),
 };
 
 async function main(argv: string[]): Promise<number> {
