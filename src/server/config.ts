@@ -22,9 +22,9 @@ export const LimitsSchema = z.object({
   /** Requests per client (API key, else IP) per window; 0 turns rate limiting off. */
   rateLimit: z.number().int().min(0).default(120),
   rateWindowMs: positiveInt.default(60_000),
-  /** Whole-request timeout: receiving, queueing and answering (ms). */
+  /** Time allowed to receive a whole request, headers and body (ms; slow uploads are cut). */
   requestTimeoutMs: positiveInt.default(180_000),
-  /** One question's agent loop (ms). */
+  /** One question's agent loop, model calls and ffmpeg included (ms); 504 when exceeded. */
   questionTimeoutMs: positiveInt.default(120_000),
   /** Uploaded video size cap (multipart). */
   maxUploadBytes: positiveInt.default(200 * MB),

@@ -183,6 +183,18 @@ describe("413 / 415 / 422", () => {
   });
 });
 
+describe("504", () => {
+  it("stops a question that outlasts the per-question timeout", async () => {
+    const slow = (await start(fx, { dataDir: join(fx.dir, "data-slow"), limits: { questionTimeoutMs: 1500 } }, { policy: scriptedPolicy({ hang: true }) })).server;
+    servers.push(slow);
+    const body = expectError(await qa(slow, { path: fx.videoName, question: "q" }), 504, "FM_ERR_AGENT_TIMEOUT");
+    expect(body.message).toMatch(/1500 ms/);
+    expect(processStats().live).toBe(0);
+    const [saved] = await slow.services.store.list();
+    expect((await slow.services.store.get(saved!.id))!.record.stopReason).toBe("timeout");
+  });
+});
+
 describe("429 / 503 with Retry-After", () => {
   it("rate limits per client", async () => {
     const limited = (await start(fx, { dataDir: join(fx.dir, "data-rl"), limits: { rateLimit: 3, rateWindowMs: 60_000 } })).server;
