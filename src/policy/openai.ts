@@ -12,6 +12,7 @@ import type { ChatCompletionContentPart, ChatCompletionCreateParamsBase, ChatCom
 import { z } from "zod";
 import { FramemindError } from "../errors.js";
 import { encodeJpegs } from "../video/index.js";
+import { toolSpecs } from "../../prompts/index.js";
 import type { EvidenceFrame, NativeToolCall, Policy, PolicyInput, PolicyStep, StepOptions } from "./types.js";
 
 export const OpenAIPolicyConfigSchema = z.object({
@@ -202,19 +203,21 @@ export function createOpenAIPolicy(config: Cfg): Policy & { modelVersion: string
       for (;;) {
         attempt++;
         const useNative = native && (input.tools.length > 0 || input.history.some((h) => h.toolCalls?.length));
+        // The last turn has no tools, but a conversation with tool calls still needs their
+        // definitions: send them with tool_choice "none" so the model must answer in text.
+        const tools = input.tools.length ? input.tools : toolSpecs(input.ladder);
         const params: ChatCompletionCreateParamsBase = {
           model: config.model,
           messages: await messages(input, useNative, opts.signal),
           max_completion_tokens: config.maxCompletionTokens,
           ...(opts.sampling ? { temperature: opts.sampling.temperature, top_p: opts.sampling.topP, ...(opts.sampling.seed !== undefined ? { seed: opts.sampling.seed } : {}) } : {}),
-          ...(useNative
+          ...(useNative && tools.length
             ? {
-                tools: input.tools.map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters } })),
+                tools: tools.map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters } })),
                 ...(input.tools.length === 0 ? { tool_choice: "none" as const } : {}),
               }
             : {}),
         };
-        if (useNative && input.tools.length === 0 && params.tools?.length === 0) delete params.tools;
         try {
           const r = await complete(params, opts.signal);
           if (r.model) policy.modelVersion = r.model;

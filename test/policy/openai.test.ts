@@ -121,7 +121,7 @@ describe("openai policy in the loop", () => {
         { content: "<think>Count over 1-3 s.</think>", toolCalls: [{ id: "call_a", name: "get_clip", arguments: '{"start": 1, "end": 3, "count": 8, "rung": "mid"}' }] },
         { reasoning: "Seven it is.", content: "<answer>B</answer>" },
       ],
-      { config: { stream: true, nativeTools: "on" } },
+      { config: { stream: true, nativeTools: "on" }, req: { settings: { maxTurns: 2 } } },
     );
     expect(record.stopReason).toBe("answer");
     expect(record.turns[0]!.call).toEqual({ name: "get_clip", arguments: { start: 1, end: 3, count: 8, rung: "mid" }, source: "native", id: "call_a" });
@@ -139,6 +139,9 @@ describe("openai policy in the loop", () => {
     expect(roles).toEqual(["system", "user", "assistant", "tool", "user"]);
     expect(r1!.body.messages[2]!.tool_calls).toEqual([{ id: "call_a", type: "function", function: { name: "get_clip", arguments: '{"start": 1, "end": 3, "count": 8, "rung": "mid"}' } }]);
     expect(r1!.body.messages[3]!.tool_call_id).toBe("call_a");
+    // The last turn keeps the tool definitions (the history has tool calls) but forbids calling.
+    expect(r1!.body.tools!.map((t) => t.function.name)).toEqual(["get_frames", "get_clip"]);
+    expect(r1!.body.tool_choice).toBe("none");
     expect(images(r1!)).toHaveLength(16);
   });
 
