@@ -3,15 +3,18 @@
  * settled with explicit defaults here, so every transport runs the same server.
  */
 import { z } from "zod";
-import { LadderNameSchema } from "../video/index.js";
+import { LadderNameSchema, type LadderName } from "../video/index.js";
 import { OpenAIPolicyConfigSchema } from "../policy/openai.js";
 
 export const McpOptionsSchema = z.object({
   /** Allowed root folders; unset = MCP client roots when declared, else the working directory. */
   roots: z.array(z.string().min(1)).min(1).optional(),
+  /** Ladder of the frame tools (what MCP clients look at themselves). */
   ladder: LadderNameSchema.default("qwen"),
   /** Policy that answers `video_qa` (see src/policy). */
   policy: z.string().min(1).default("tiny"),
+  /** Ladder video_qa's agent runs on; default: `tiny` for the embedded model (trained on it), else `ladder`. */
+  qaLadder: LadderNameSchema.optional(),
   /** OpenAI-compatible endpoint for the `openai` policy (the environment fills what is missing). */
   openai: OpenAIPolicyConfigSchema.partial().optional(),
   /** Encoding of image content blocks unless a call asks otherwise. */
@@ -30,8 +33,9 @@ export const McpOptionsSchema = z.object({
 });
 
 export type McpOptionsInput = z.input<typeof McpOptionsSchema>;
-export type McpOptions = z.output<typeof McpOptionsSchema>;
+export type McpOptions = z.output<typeof McpOptionsSchema> & { qaLadder: LadderName };
 
 export function settleOptions(input: McpOptionsInput = {}): McpOptions {
-  return McpOptionsSchema.parse(input);
+  const o = McpOptionsSchema.parse(input);
+  return { ...o, qaLadder: o.qaLadder ?? (o.policy === "tiny" ? "tiny" : o.ladder) };
 }

@@ -28,7 +28,7 @@ export async function optionsFromServices(services: ServerServices): Promise<Mcp
   const runtime = await createRuntime(
     {
       roots: config.roots,
-      ladder: ladderFor(config.policy.name),
+      qaLadder: ladderFor(config.policy.name),
       policy: config.policy.name,
       timeoutMs: config.limits.questionTimeoutMs,
       maxDurationS: config.limits.maxDurationS,

@@ -83,7 +83,7 @@ export function registerVideoQa(s: SessionContext): void {
           ...(args.options ? { options: args.options } : {}),
           policy,
           settings: {
-            ladder: s.options.ladder,
+            ladder: s.options.qaLadder,
             paths: { roots: paths.roots ? [...paths.roots] : undefined, maxBytes: paths.maxBytes },
             timeoutMs: s.options.timeoutMs,
             maxFramesPerCall: s.options.maxFramesPerCall,

@@ -32,7 +32,7 @@ beforeAll(async () => {
   copyFileSync(join(dir, "idx.mp4"), join(outside, "secret.mp4"));
   await fixtureVideo("slow", dir);
   // The runtime asks once for a policy; this one forwards to whatever the current test set.
-  const runtime = await createRuntime({ roots: [dir], ladder: "qwen" }, { createPolicy: () => ({ id: "scripted", step: (i, o) => policy.step(i, o) }), diagnostics: () => undefined });
+  const runtime = await createRuntime({ roots: [dir], ladder: "qwen", policy: "scripted" }, { createPolicy: () => ({ id: "scripted", step: (i, o) => policy.step(i, o) }), diagnostics: () => undefined });
   ({ app, url } = await listenHttp(runtime, { host: "127.0.0.1", port: 0 }));
   client = await httpClient(url);
 }, 120_000);
