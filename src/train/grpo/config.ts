@@ -44,7 +44,7 @@ export const GrpoConfigSchema = z
         /** Generous: a timed-out rollout would make the run depend on machine load. */
         timeoutMs: z.number().int().positive().default(600_000),
         /** Persistent decoded-frame cache shared by runs ("" = memory only). */
-        frameCacheDir: z.string().default(".cache/frames"),
+        frameCacheDir: z.string().default(".framemind-cache/frames"),
         /** Decode every DRFS start of every training video before step 1, so rollouts start from lookups. */
         prewarm: z.boolean().default(true),
       })

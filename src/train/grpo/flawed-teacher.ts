@@ -29,15 +29,20 @@ function away(t: number, duration: number): number {
   return Math.min(last, r1((t + duration / 2) % duration));
 }
 
+/** FNV-1a then murmur3's finalizer: ids that differ in one character get unrelated streams. */
 function hash(s: string): number {
-  let h = 0;
-  for (const ch of s) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
-  return h;
+  let h = 0x811c9dc5;
+  for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw?: (kind: "wrongMoment" | "lowRung") => void): Policy {
   if (f.wrongMoment === 0 && f.lowRung === 0) return inner;
-  const base = new Rng(f.seed).fork(hash(itemId));
+  const base = hash(`${f.seed}:${itemId}`);
   return {
     id: `${inner.id}+flawed`,
     async step(input: PolicyInput, opts): Promise<PolicyStep> {
@@ -45,7 +50,7 @@ export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw
       const limits = { ladder: input.ladder, duration: input.video.duration, video: { width: input.video.width, height: input.video.height }, maxFramesPerCall: 64, remainingVisualTokens: Number.MAX_SAFE_INTEGER };
       const t = parseTurn(out, limits);
       if (t.kind !== "call") return out;
-      const rng = base.fork(input.turn.index);
+      const rng = new Rng(hash(`${base}:${input.turn.index}`));
       const args: Record<string, unknown> = { ...t.call.arguments };
       const d = input.video.duration;
       let changed = false;

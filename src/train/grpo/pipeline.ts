@@ -10,10 +10,12 @@
  *   out/summary.json    config, stage results, test accuracy + tool statistics of SFT and GRPO
  */
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { generateSuite, SPLITS } from "../../../datasets/synth/index.js";
+import { FramemindError } from "../../errors.js";
 import { z } from "zod";
 import { loadTiny } from "../../policy/tiny/checkpoint.js";
-import { LadderNameSchema } from "../../video/index.js";
+import { LadderNameSchema, setFrameCacheDir } from "../../video/index.js";
 import { parseConfig, SftConfigSchema, type SftConfig } from "../config.js";
 import { loadSplit, runGrpo, type GrpoRunOptions } from "../grpo.js";
 import { trainSft } from "../sft.js";
@@ -38,6 +40,13 @@ export const RunConfigSchema = z
         test: z.string().default("data/synth/test.jsonl"),
         /** Evaluate at most this many test items (0 = all). */
         maxTestItems: z.number().int().min(0).default(0),
+        /**
+         * Generate a missing split with the synthetic suite (n items; 0 = never), so a fresh
+         * clone runs end to end. The split file must be named <split>.jsonl.
+         */
+        generate: z
+          .object({ seed: z.number().int().min(0).default(0), train: z.number().int().min(0).default(0), val: z.number().int().min(0).default(0), test: z.number().int().min(0).default(0) })
+          .prefault({}),
       })
       .prefault({}),
     teacher: z
@@ -95,6 +104,16 @@ export async function runPipeline(c: RunConfig, o: Pick<GrpoRunOptions, "signal"
   const log = o.log ?? (() => undefined);
   const out = resolve(c.out);
   const { sft, grpo } = stageConfigs(c);
+
+  if (grpo.rollout.frameCacheDir) setFrameCacheDir(resolve(grpo.rollout.frameCacheDir));
+  for (const split of SPLITS) {
+    const file = c.data[split];
+    const n = c.data.generate[split];
+    if (!file || existsSync(file) || n === 0) continue;
+    if (basename(file) !== `${split}.jsonl`) throw new FramemindError("FM_ERR_TRAIN_CONFIG", { reason: `data.generate.${split}: ${file} must be named ${split}.jsonl` });
+    log(`generating the ${split} split (${n} items, seed ${c.data.generate.seed}) in ${dirname(file)}`);
+    await generateSuite({ split, n, seed: c.data.generate.seed, out: dirname(file), ...(o.signal ? { signal: o.signal } : {}) });
+  }
 
   const teacherFile = join(out, "teacher.jsonl");
   let teacher: PipelineResult["teacher"];
