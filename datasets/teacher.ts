@@ -8,7 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { answer } from "../src/agent/loop.js";
 import type { Trajectory } from "../src/agent/trajectory.js";
-import { throwIfAborted } from "../src/errors.js";
+import { asFramemindError, throwIfAborted } from "../src/errors.js";
 import { createOraclePolicy } from "../src/policy/oracle.js";
 import type { LadderName } from "../src/video/index.js";
 import { loadDataset, videoPath } from "./io.js";
@@ -28,10 +28,13 @@ export async function writeTeacherTrajectories(datasetFile: string, outFile: str
   const records: Trajectory[] = new Array<Trajectory>(usable.length);
   let next = 0;
   let done = 0;
+  // The first failure stops the other workers; nothing returns before all of them have stopped.
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   opts.onProgress?.(0, usable.length);
   const worker = async () => {
     for (let k = next++; k < usable.length; k = next++) {
-      throwIfAborted(opts.signal);
+      throwIfAborted(signal);
       const item = usable[k]!;
       const r = await answer({
         video: videoPath(datasetFile, item),
@@ -39,7 +42,7 @@ export async function writeTeacherTrajectories(datasetFile: string, outFile: str
         ...(item.options ? { options: item.options } : {}),
         policy: createOraclePolicy({ item, seed: opts.seed }),
         settings: { ladder: opts.ladder },
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        signal,
         item: { id: item.id, file: datasetFile },
         meta: { teacher: { seed: opts.seed, dataset: datasetFile, answerType: item.answer_type } },
       });
@@ -48,7 +51,17 @@ export async function writeTeacherTrajectories(datasetFile: string, outFile: str
       opts.onProgress?.(++done, usable.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, usable.length)) }, worker));
+  const runs = await Promise.allSettled(
+    Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, usable.length)) }, () =>
+      worker().catch((e: unknown) => {
+        stop.abort();
+        throw e;
+      }),
+    ),
+  );
+  // Report the root cause, not the cancellations it caused in the other workers.
+  const failures = runs.flatMap((r) => (r.status === "rejected" ? [asFramemindError(r.reason)] : []));
+  if (failures.length) throw failures.find((e) => e.code !== "FM_ERR_CANCELLED") ?? failures[0]!;
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, records.map((r) => JSON.stringify(r)).join("\n") + (records.length ? "\n" : ""));
   return { count: records.length, skipped: items.length - usable.length, answered: records.filter((r) => r.answer !== null).length };

@@ -49,6 +49,18 @@ describe("writeTeacherTrajectories", () => {
   });
 });
 
+describe("writeTeacherTrajectories failures", () => {
+  it("a broken video fails the run with its typed error, stops the other workers and writes nothing", async () => {
+    writeFileSync(join(dir, "bad.mp4"), "this is not a video\n");
+    const bad = join(dir, "bad.jsonl");
+    writeFileSync(bad, [{ ...items[0], id: "ok" }, { ...items[0], id: "broken", video: "bad.mp4" }].map((i) => JSON.stringify(i)).join("\n"));
+    const out = join(dir, "bad-out.jsonl");
+    await expect(writeTeacherTrajectories(bad, out, { seed: 1, ladder: "tiny" })).rejects.toMatchObject({ code: expect.stringMatching(/^FM_ERR_VIDEO_(NOT_A_VIDEO|CORRUPT)$/) });
+    expect(processStats().live).toBe(0);
+    expect(() => readFileSync(out)).toThrow();
+  });
+});
+
 async function runAsk(argv: string[]): Promise<{ code: number; out: string }> {
   let out = "";
   const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void (out += a.join(" ") + "\n"));
