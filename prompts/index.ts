@@ -29,9 +29,11 @@ export function packageRoot(): string {
   }
 }
 
+let version: string | undefined;
+
 /** framemind's version from package.json (recorded in every trajectory). */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+  return (version ??= (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version);
 }
 
 const templates = new Map<string, string>();
