@@ -57,7 +57,7 @@ export function describeEvent(e: AgentEvent): string {
   const turn = (t: number | null) => (t === null ? "[overview]" : `[turn ${t + 1}]`);
   switch (e.type) {
     case "start":
-      return `video ${e.video.path} (${e.video.duration.toFixed(1)} s, ${e.video.width}x${e.video.height}, ${e.video.fps} fps) | policy ${e.policy.id} | ladder ${e.settings.ladder} | ${e.settings.maxTurns} turns, ${e.settings.maxVisualTokens} visual tokens`;
+      return `video ${e.video.path} (${e.video.duration.toFixed(1)} s, ${e.video.width}x${e.video.height}, ${e.video.fps} fps) | policy ${e.policy.id} | ladder ${e.settings.ladder} | ${e.settings.maxTurns} turn${e.settings.maxTurns === 1 ? "" : "s"}, ${e.settings.maxVisualTokens} visual tokens`;
     case "frames":
       return `${turn(e.turn)} ${e.source === "first_observation" ? "saw" : "got"} ${e.timestamps.length} frame(s) at rung ${e.rung}, ${e.width}x${e.height}, ${e.tokens} tokens${e.cached ? " (cached)" : `, decoded in ${e.decodeMs} ms`}: t = ${ts(e.timestamps)} s  [${e.usedVisualTokens} tokens used]`;
     case "reasoning":
