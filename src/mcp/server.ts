@@ -35,7 +35,8 @@ export async function createRuntime(input: McpOptionsInput = {}, deps: RuntimeDe
   const settled = settleOptions(input);
   // Canonical once, so every check compares realpaths (a missing root is an argument error now, not per call).
   const options: McpOptions = { ...settled, roots: settled.roots ? await canonicalRoots(settled.roots) : undefined };
-  const createPolicy = deps.createPolicy ?? (await import("./policy.js")).createPolicy;
+  // The registry is imported on first use: policies pull in model runtimes that the frame tools never need.
+  const createPolicy: PolicyFactory = deps.createPolicy ?? (async (o) => (await import("./policy.js")).createPolicy(o));
   let policy: Promise<Policy> | undefined;
   return {
     options,
