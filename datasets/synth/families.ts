@@ -90,11 +90,16 @@ function place(rng: Rng, g: Geometry, w: number, h: number, margin = 4): { x: nu
 function sign(g: Geometry, x: number, y: number, cell: number, chars: number, cue: { start: number; end: number }): { plate: Layer; tx: number; ty: number } {
   const size = textSize(chars, cell);
   const pad = Math.max(2, cell * 1.5);
-  return { plate: { from: cue.start, to: cue.end, shape: { kind: "rect", x, y, w: size.width + 2 * pad, h: size.height + 2 * pad, color: PLATE } }, tx: x + pad, ty: y + pad };
+  // Text starts on a whole pixel, as the canvas draws it.
+  return { plate: { from: cue.start, to: cue.end, shape: { kind: "rect", x, y, w: size.width + 2 * pad, h: size.height + 2 * pad, color: PLATE } }, tx: Math.round(x + pad), ty: Math.round(y + pad) };
 }
 
-/** Glyph size (source pixels per glyph pixel) for text legible at the high rung and not at low. */
-export const smallCell = (g: Geometry) => Math.max(2, Math.floor(1.35 * g.srcPerHigh));
+/**
+ * Glyph size (source pixels per glyph pixel) for text legible at the high rung and not at low:
+ * 1.3 output pixels per glyph pixel at high, so at most 0.65 at low (the rungs differ by 2x or more
+ * in each axis). Fractional: glyph pixels are drawn with rounded edges.
+ */
+export const smallCell = (g: Geometry) => Math.round(1.3 * g.srcPerHigh * 100) / 100;
 /** Glyph size for text legible at the low rung. */
 export const largeCell = (g: Geometry) => Math.ceil(2.5 * g.srcPerLow);
 

@@ -25,8 +25,13 @@ const luma = (img: RgbImage, x: number, y: number) => {
  * the luminance at each glyph cell's centre (bilinear) is thresholded halfway between the
  * darkest and brightest cell of the character, and the nearest glyph bitmap (Hamming) wins.
  * A reader that needs about one output pixel per glyph pixel, as any sampled reader does.
+ * A character counts as read when its nearest glyph is within MAX_CELL_ERRORS cells.
  */
-export function readText(frame: RgbImage, loc: TextLocation, srcWidth: number, srcHeight: number, alphabet: string): string {
+/** Most glyph cells (of 35) a character may get wrong and still count as read. */
+export const MAX_CELL_ERRORS = 5;
+
+/** Per character: the nearest glyph and how many of its 35 cells disagree. */
+export function readGlyphs(frame: RgbImage, loc: TextLocation, srcWidth: number, srcHeight: number, alphabet: string): Array<{ c: string; errors: number }> {
   const sx = frame.width / srcWidth, sy = frame.height / srcHeight;
   const masks = [...alphabet].map((c) => ({ c, g: glyph(c) }));
   const sample = (x: number, y: number) => {
@@ -35,22 +40,29 @@ export function readText(frame: RgbImage, loc: TextLocation, srcWidth: number, s
     const tx = fx - x0, ty = fy - y0;
     return (luma(frame, x0, y0) * (1 - tx) + luma(frame, x1, y0) * tx) * (1 - ty) + (luma(frame, x0, y1) * (1 - tx) + luma(frame, x1, y1) * tx) * ty;
   };
-  let out = "";
+  const out: Array<{ c: string; errors: number }> = [];
   for (let k = 0; k < loc.length; k++) {
     const ox = loc.x + k * PITCH * loc.cell;
     const cells: number[] = [];
     for (let gy = 0; gy < GLYPH_H; gy++) for (let gx = 0; gx < GLYPH_W; gx++) cells.push(sample((ox + (gx + 0.5) * loc.cell) * sx, (loc.y + (gy + 0.5) * loc.cell) * sy));
     const mid = (Math.min(...cells) + Math.max(...cells)) / 2;
     const bits = cells.map((v) => v > mid);
-    let best = { c: "?", dist: Infinity };
+    let best = { c: "?", dist: Number.POSITIVE_INFINITY };
     for (const { c, g } of masks) {
       let dist = 0;
       for (let i = 0; i < bits.length; i++) if (bits[i] !== g[Math.floor(i / GLYPH_W)]![i % GLYPH_W]) dist++;
       if (dist < best.dist) best = { c, dist };
     }
-    out += best.c;
+    out.push({ c: best.c, errors: best.dist });
   }
   return out;
+}
+
+/** The text as read; characters whose nearest glyph is more than MAX_CELL_ERRORS cells off read as "?". */
+export function readText(frame: RgbImage, loc: TextLocation, srcWidth: number, srcHeight: number, alphabet: string): string {
+  return readGlyphs(frame, loc, srcWidth, srcHeight, alphabet)
+    .map((g) => (g.errors <= MAX_CELL_ERRORS ? g.c : "?"))
+    .join("");
 }
 
 /** How strongly a frame leans towards the cue tint: median of (R + B) / 2 - G. */

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { compareRuns, readReport, runEval } from "../../src/eval/run.js";
+import { ItemResultSchema, ReportSchema } from "../../src/eval/report.js";
+import { quantileTimes } from "../../src/eval/select.js";
+import { tmpDir } from "../helpers/videos.js";
+
+const dataset = join(dirname(fileURLToPath(import.meta.url)), "../../datasets/sample/val.jsonl");
+// One item per family (the sample lists the six families in order).
+const LIMIT = 6;
+
+describe("eval harness on the sample set", () => {
+  const out = tmpDir("fm-eval-");
+
+  it("selection strategies write valid reports; the oracle covers all evidence, a low uniform overview does not", { timeout: 240_000 }, async () => {
+    const oracle = await runEval({ dataset, policy: "oracle-select", ladder: "tiny", seed: 0, limit: LIMIT, out: join(out, "oracle") });
+    const uniform = await runEval({ dataset, policy: "uniform", frames: 8, rung: "low", ladder: "tiny", seed: 0, limit: LIMIT, out: join(out, "u8low") });
+    for (const dir of ["oracle", "u8low"]) {
+      for (const f of ["report.json", "report.md", "report.svg", "results.jsonl"]) expect(existsSync(join(out, dir, f))).toBe(true);
+      const rep = ReportSchema.parse(JSON.parse(readFileSync(join(out, dir, "report.json"), "utf8")));
+      expect(rep.accuracy).toBeNull();
+      expect(Object.keys(rep.per_family).sort()).toEqual(["change", "count", "flash-digit", "order", "small-code", "when"]);
+      readFileSync(join(out, dir, "results.jsonl"), "utf8").trim().split("\n").forEach((l) => ItemResultSchema.parse(JSON.parse(l)));
+    }
+    expect(oracle.evidence_recall).toBe(1);
+    expect(oracle.failed).toBe(0);
+    expect(uniform.evidence_recall!).toBeLessThan(0.5);
+    expect(uniform.frames).toBe(8);
+    expect(uniform.visual_tokens).toBeGreaterThan(0);
+    expect(oracle.calls.get_frames).toBeGreaterThan(0);
+    expect(oracle.redundant_call_rate).toBe(0);
+    expect(oracle.new_evidence_call_rate).toBe(1);
+    expect(uniform.settings).toMatchObject({ frames: 8, rung: "low", ladder: "tiny", seed: 0 });
+    expect(uniform.versions.ffmpeg).not.toBe("unknown");
+
+    const cmp = await compareRuns([join(out, "oracle"), join(out, "u8low")], join(out, "cmp"));
+    expect(cmp.markdown).toContain("uniform-8-low");
+    expect(cmp.svg).toMatch(/^<svg[\s\S]*<circle[\s\S]*<\/svg>\n$/);
+    expect(existsSync(join(out, "cmp", "compare.svg"))).toBe(true);
+  });
+
+  it("an agent policy runs through the agent loop and is graded by the scorer", { timeout: 240_000 }, async () => {
+    const rep = await runEval({ dataset, policy: "oracle", ladder: "tiny", seed: 1, limit: 2, maxTurns: 4, out: join(out, "agent-oracle") });
+    expect(rep.accuracy).not.toBeNull();
+    expect(rep.turns).toBeGreaterThan(0);
+    expect(rep.latency_ms.total).toBeGreaterThan(0);
+    const lines = readFileSync(join(out, "agent-oracle", "results.jsonl"), "utf8").trim().split("\n").map((l) => ItemResultSchema.parse(JSON.parse(l)));
+    expect(lines).toHaveLength(2);
+    for (const r of lines) expect(r.correct).not.toBeNull();
+  });
+
+  it("bad input is a typed error", async () => {
+    await expect(runEval({ dataset, policy: "nope", ladder: "tiny", seed: 0, out: join(out, "x") })).rejects.toMatchObject({ code: "FM_ERR_EVAL_POLICY_UNKNOWN" });
+    await expect(runEval({ dataset: dataset + ".missing", policy: "uniform", ladder: "tiny", seed: 0, out: join(out, "x") })).rejects.toMatchObject({ code: "FM_ERR_DATA_NOT_FOUND" });
+    await expect(readReport(out)).rejects.toMatchObject({ code: "FM_ERR_EVAL_REPORT_INVALID" });
+  });
+
+  it("content-aware placement puts more frames where the scan changes", () => {
+    const t = quantileTimes([1, 1, 10, 1], 8, 8);
+    expect(t.filter((x) => x >= 4 && x < 6).length).toBeGreaterThan(4);
+    expect(quantileTimes([1, 1, 1, 1], 8, 4)).toEqual([1, 3, 5, 7]);
+  });
+});
