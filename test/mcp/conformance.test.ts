@@ -20,18 +20,18 @@ describe("MCP conformance 0.1.13", () => {
 
   it("product server: only fixture-dependent scenarios fail (baseline)", async () => {
     s = await startServer({ fixtures: false });
-    const r = await runConformance(s.url, ["--suite", "all", "--expected-failures", join(import.meta.dirname, "conformance-baseline.yml")], 90_000);
+    const r = await runConformance(s.url, ["--suite", "all", "--expected-failures", join(import.meta.dirname, "conformance-baseline.yml")], 150_000);
     expect(r.timedOut).toBe(false);
     expect(r.code, summary(r.output)).toBe(0);
     expect(r.output).toMatch(/✓ dns-rebinding-protection: 2 passed, 0 failed/);
     expect(r.output).toMatch(/✓ tools-list: 1 passed, 0 failed/);
-  }, 100_000);
+  }, 170_000);
 
   it("fixture server: all 44 checks pass with no baseline", async () => {
     s = await startServer({ fixtures: true });
-    const r = await runConformance(s.url, ["--suite", "all"], 90_000);
+    const r = await runConformance(s.url, ["--suite", "all"], 150_000);
     expect(r.timedOut).toBe(false);
     expect(r.code, summary(r.output)).toBe(0);
     expect(r.output).toMatch(/Total: 44 passed, 0 failed/);
-  }, 100_000);
+  }, 170_000);
 });
