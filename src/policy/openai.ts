@@ -78,20 +78,34 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 type Cfg = z.output<typeof OpenAIPolicyConfigSchema>;
 
+/**
+ * JPEG data URLs of one observation, reused across turns and questions: the video layer's cache
+ * hands out the same RGB buffers for the same request, so buffer identity is the key.
+ */
+const jpegCache = new WeakMap<Buffer, { rgb: readonly Buffer[]; quality: number; urls: Promise<string[]> }>();
+
+async function jpegDataUrls(frames: readonly EvidenceFrame[], quality: number, signal?: AbortSignal): Promise<string[]> {
+  const first = frames[0]!.rgb;
+  const hit = jpegCache.get(first);
+  if (hit && hit.quality === quality && hit.rgb.length === frames.length && hit.rgb.every((b, i) => b === frames[i]!.rgb)) {
+    try {
+      return await hit.urls;
+    } catch (e) {
+      // Another request's cancel may have stopped the shared encode: encode anew unless we are cancelled too.
+      if (signal?.aborted) throw e;
+    }
+  }
+  const urls = encodeJpegs(frames, { quality, signal }).then((bufs) => bufs.map((b) => `data:image/jpeg;base64,${b.toString("base64")}`));
+  // A failed or cancelled encode is not remembered.
+  urls.catch(() => jpegCache.get(first)?.urls === urls && jpegCache.delete(first));
+  jpegCache.set(first, { rgb: frames.map((f) => f.rgb), quality, urls });
+  return urls;
+}
+
 export function createOpenAIPolicy(config: Cfg): Policy & { modelVersion: string } {
   const client = new OpenAI({ baseURL: config.baseUrl, apiKey: config.apiKey, maxRetries: 0, timeout: config.timeoutMs });
   let native = config.nativeTools !== "off";
-  // JPEGs per observation, reused across turns (observations are immutable arrays).
-  const jpegCache = new WeakMap<readonly EvidenceFrame[], Promise<string[]>>();
-  const jpegs = (frames: readonly EvidenceFrame[], signal?: AbortSignal) => {
-    let p = jpegCache.get(frames);
-    if (!p) {
-      p = encodeJpegs(frames, { quality: config.jpegQuality, signal }).then((bufs) => bufs.map((b) => `data:image/jpeg;base64,${b.toString("base64")}`));
-      p.catch(() => jpegCache.delete(frames));
-      jpegCache.set(frames, p);
-    }
-    return p;
-  };
+  const jpegs = (frames: readonly EvidenceFrame[], signal?: AbortSignal) => jpegDataUrls(frames, config.jpegQuality, signal);
 
   async function imageParts(frames: readonly EvidenceFrame[], signal?: AbortSignal): Promise<ChatCompletionContentPart[]> {
     if (frames.length === 0) return [];
