@@ -156,7 +156,7 @@ export async function buildServer(input: ServerConfigInput | ServerConfig = {}, 
     // Client-supplied ids are validated by each route's zod schema.
     routerOptions: { maxParamLength: 200 },
   });
-  installErrorHandlers(app);
+  installErrorHandlers(app, limits);
   await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1 } });
   await app.register(metricsPlugin, { metrics });
   app.addHook("onRequest", async (request, reply) => {

@@ -30,13 +30,19 @@ declare module "fastify" {
   }
 }
 
+/** The caps named in 413 messages (fastify's own errors do not carry them). */
+export interface SizeCaps {
+  maxBodyBytes?: number;
+  maxUploadBytes?: number;
+}
+
 /** Fastify / plugin error codes -> ours (their messages are fine to show; their stacks are not). */
-function fromFastify(e: FastifyError): FramemindError | undefined {
+function fromFastify(e: FastifyError, caps: SizeCaps = {}): FramemindError | undefined {
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new FramemindError("FM_ERR_SERVER_PAYLOAD_TOO_LARGE", { what: "the request body", limit: (e as { limit?: number }).limit ?? "the configured" });
+      return new FramemindError("FM_ERR_SERVER_PAYLOAD_TOO_LARGE", { what: "the request body", limit: caps.maxBodyBytes ?? "the configured" });
     case "FST_REQ_FILE_TOO_LARGE":
-      return new FramemindError("FM_ERR_SERVER_PAYLOAD_TOO_LARGE", { what: "the uploaded file", limit: "the configured" });
+      return new FramemindError("FM_ERR_SERVER_PAYLOAD_TOO_LARGE", { what: "the uploaded file", limit: caps.maxUploadBytes ?? "the configured" });
     case "FST_PARTS_LIMIT":
     case "FST_FILES_LIMIT":
     case "FST_FIELDS_LIMIT":
@@ -64,13 +70,13 @@ function fromFastify(e: FastifyError): FramemindError | undefined {
 }
 
 /** Anything thrown in a handler -> FramemindError (fastify codes mapped, unknowns internal). */
-export function toFramemindError(e: unknown): FramemindError {
+export function toFramemindError(e: unknown, caps: SizeCaps = {}): FramemindError {
   if (e instanceof FramemindError) return e;
-  if (e && typeof e === "object" && typeof (e as FastifyError).code === "string" && (e as FastifyError).code.startsWith("FST_")) {
-    const mapped = fromFastify(e as FastifyError);
+  const fe = e as FastifyError | null;
+  if (fe && typeof fe === "object" && ((typeof fe.code === "string" && fe.code.startsWith("FST_")) || fe.validation)) {
+    const mapped = fromFastify(fe, caps);
     if (mapped) return mapped;
   }
-  if (e && typeof e === "object" && (e as FastifyError).validation) return fromFastify(e as FastifyError)!;
   return asFramemindError(e);
 }
 
@@ -124,9 +130,9 @@ export function errorShapeOf(request: FastifyRequest): ErrorShape {
 }
 
 /** Installs the error and not-found handlers on the root instance. */
-export function installErrorHandlers(app: FastifyInstance): void {
+export function installErrorHandlers(app: FastifyInstance, caps: SizeCaps = {}): void {
   app.setErrorHandler((e: unknown, request, reply) => {
-    const err = toFramemindError(e);
+    const err = toFramemindError(e, caps);
     if (err.status >= 500 && err.code !== "FM_ERR_SERVER_BUSY" && err.code !== "FM_ERR_SERVER_SHUTTING_DOWN") request.log.error({ err: e }, err.message);
     return sendError(request, reply, err);
   });

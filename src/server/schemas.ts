@@ -58,7 +58,7 @@ export const QaRequestSchema = z
 export type QaRequest = z.infer<typeof QaRequestSchema>;
 
 /** The multipart form of a QA request: the same fields plus the video file. */
-export const QaMultipartSchema = QaRequestSchema.extend({ file: z.string().describe("the video file (binary part)") }).partial({ question: true });
+export const QaMultipartSchema = QaRequestSchema.extend({ file: z.string().describe("the video file (binary part); options may be a JSON array or repeated fields") });
 
 export const QaReplySchema = z.object({
   id: z.string().describe("trajectory id"),

@@ -75,14 +75,14 @@ describe("cancellation and shutdown", () => {
     servers.push(server);
     const ac = new AbortController();
     const pending = fetch(`${url}/v1/video/qa`, { ...json({ path: fx.videoName, question: "q" }), signal: ac.signal }).catch((e: Error) => e);
-    await expect.poll(() => server.services.queue.running, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => server.services.queue.running, { timeout: 30_000 }).toBe(1);
     // Let the first observation's ffmpeg start or finish, then hang up.
     await new Promise((r) => setTimeout(r, 300));
     ac.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await expect.poll(() => server.services.queue.running, { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => server.services.queue.running, { timeout: 30_000 }).toBe(0);
     expect(processStats().live).toBe(0);
-    await expect.poll(async () => (await server.services.store.list()).length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await server.services.store.list()).length, { timeout: 30_000 }).toBe(1);
     const [saved] = await server.services.store.list();
     expect((await server.services.store.get(saved!.id))!.record.stopReason).toBe("cancelled");
   });
@@ -91,7 +91,7 @@ describe("cancellation and shutdown", () => {
     const dataDir = join(fx.dir, "d-restart");
     const first = await start(fx, { dataDir }, { policy: scriptedPolicy({ delayMs: 600 }) });
     const inflight = fetch(`${first.url}/v1/video/qa`, json({ path: fx.videoName, question: "Which digit?" }));
-    await expect.poll(() => first.server.services.queue.running, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => first.server.services.queue.running, { timeout: 30_000 }).toBe(1);
     const closing = first.server.close();
     // New work is refused: the listener is closed (connection refused), or a kept-alive connection gets a 503.
     const late = await fetch(`${first.url}/v1/trajectories`, { signal: AbortSignal.timeout(5000) }).then(

@@ -215,7 +215,7 @@ describe("429 / 503 with Retry-After", () => {
     const aborts = [new AbortController(), new AbortController()];
     const ask = (signal?: AbortSignal) => fetch(`${url}/v1/video/qa`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ path: fx.videoName, question: "q" }), signal });
     const running = aborts.map((a) => ask(a.signal).catch((e: Error) => e));
-    await expect.poll(() => busy.services.queue.queued, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => busy.services.queue.queued, { timeout: 30_000 }).toBe(1);
     const res = await ask();
     const body = await res.json();
     expect(res.status).toBe(503);
@@ -223,6 +223,6 @@ describe("429 / 503 with Retry-After", () => {
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     for (const a of aborts) a.abort();
     await Promise.all(running);
-    await expect.poll(() => busy.services.queue.running + busy.services.queue.queued, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => busy.services.queue.running + busy.services.queue.queued, { timeout: 30_000 }).toBe(0);
   });
 });
