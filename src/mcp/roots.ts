@@ -55,13 +55,13 @@ export class RootAccess {
     const { base, client } = await this.roots();
     const out: string[] = [];
     const first = base[0]!;
-    for (const root of base) {
+    scan: for (const root of base) {
       for await (const file of walk(root, 3)) {
         if (client && !client.some((r) => inside(r, file))) continue;
         // Relative to the first root (how tools resolve them), absolute for the others.
         const shown = inside(first, file) ? relative(first, file) : file;
         if (shown.startsWith(prefix)) out.push(shown);
-        if (out.length >= limit) return out;
+        if (out.length >= limit) break scan;
       }
     }
     return out.sort();
