@@ -48,6 +48,19 @@ function turnMessage(e: AgentEvent): { turn: number; message: string } | undefin
   return undefined;
 }
 
+/** Keeps the record for the resource; a failed save costs the link, not the answer. */
+async function save(s: SessionContext, record: Trajectory): Promise<boolean> {
+  const store = s.runtime.trajectories;
+  if (!store?.save) return false;
+  try {
+    await store.save(record);
+    return true;
+  } catch (e) {
+    s.log("warning", `trajectory ${record.id} was not saved: ${(e as Error).message}`);
+    return false;
+  }
+}
+
 export function registerVideoQa(s: SessionContext): void {
   s.server.registerTool(
     "video_qa",
@@ -94,7 +107,7 @@ export function registerVideoQa(s: SessionContext): void {
           onEvent,
         });
         if (r.record.stopReason === "cancelled") throw new FramemindError("FM_ERR_CANCELLED");
-        const saved = s.runtime.trajectories?.save ? (await s.runtime.trajectories.save(r.record), true) : false;
+        const saved = await save(s, r.record);
         const uri = saved ? trajectoryUri(r.record.id) : "";
         const out = summarize(r.record, uri);
         // A question that ran but ended without an answer is still a result (with its errors), not a tool error,
