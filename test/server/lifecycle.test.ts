@@ -5,12 +5,15 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { formatTurn } from "../../src/agent/protocol.js";
 import type { FramemindServer } from "../../src/server/app.js";
 import { processStats } from "../../src/video/index.js";
 import { startFakeOpenAI } from "../helpers/fake-openai.js";
 import { fixture, scriptedPolicy, start, type Fixture } from "./helpers.js";
+
+// Uncached questions spawn ffmpeg several times: allow for a loaded 2-core machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let fx: Fixture;
 const servers: FramemindServer[] = [];

@@ -2,10 +2,13 @@
 import { readFile } from "node:fs/promises";
 import OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FramemindServer } from "../../src/server/app.js";
 import { processStats } from "../../src/video/index.js";
 import { fixture, start, type Fixture } from "./helpers.js";
+
+// Uncached questions spawn ffmpeg several times: allow for a loaded 2-core machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const KEY = "openai-test-key-123";
 let fx: Fixture;

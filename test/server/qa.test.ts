@@ -1,8 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { processStats } from "../../src/video/index.js";
 import { fixture, start, type Fixture } from "./helpers.js";
 import type { FramemindServer } from "../../src/server/app.js";
+
+// Uncached questions spawn ffmpeg several times: allow for a loaded 2-core machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let fx: Fixture;
 let server: FramemindServer;

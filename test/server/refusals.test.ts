@@ -4,12 +4,15 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FramemindServer } from "../../src/server/app.js";
 import { trajectoryResource } from "../../src/server/routes/trajectories.js";
 import { processStats } from "../../src/video/index.js";
 import { makeBrokenFiles } from "../helpers/videos.js";
 import { fixture, scriptedPolicy, start, type Fixture } from "./helpers.js";
+
+// Uncached questions spawn ffmpeg several times: allow for a loaded 2-core machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const KEY = "test-key-0123456789";
 let fx: Fixture;

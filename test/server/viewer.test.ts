@@ -6,9 +6,12 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FramemindServer } from "../../src/server/app.js";
 import { fixture, start, type Fixture } from "./helpers.js";
+
+// Uncached questions spawn ffmpeg several times: allow for a loaded 2-core machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const CHROMIUM = "/usr/bin/chromium";
 const KEY = "viewer-test-key-123";
