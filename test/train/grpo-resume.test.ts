@@ -22,7 +22,7 @@ const raw = (out: string) => ({
   seed: 5,
   init: fx.init,
   data: { train: fx.train, val: "" },
-  rollout: { questionsPerStep: 1, groupSize: 4, concurrency: 4, frameCacheDir: join(work, "frames") },
+  rollout: { questionsPerStep: 1, groupSize: 4, concurrency: 4, frameCacheDir: join(work, "frames"), prewarm: false },
   update: { epochs: 2 },
   // The barely trained fixture model is rarely right; charging the DRFS start's (unequal) tokens
   // guarantees reward variance on non-square videos, so updates run and must be reproduced too.

@@ -120,7 +120,7 @@ export async function runPipeline(c: RunConfig, o: Pick<GrpoRunOptions, "signal"
   if (existsSync(teacherFile)) teacher = { file: teacherFile, reused: true };
   else {
     log(`stage 1a: teacher trajectories (wrongMoment ${c.teacher.wrongMoment}, lowRung ${c.teacher.lowRung})`);
-    const t = await writeTeacherData(await loadSplit(c.data.train), teacherFile, { flaws: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung, seed: c.seed }, ladder: c.teacher.ladder, concurrency: c.teacher.concurrency, ...(o.signal ? { signal: o.signal } : {}) });
+    const t = await writeTeacherData(await loadSplit(c.data.train), teacherFile, { flaws: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung, seed: c.seed }, ladder: c.teacher.ladder, concurrency: c.teacher.concurrency, ...(o.signal ? { signal: o.signal } : {}), onProgress: (d, n) => d % 25 === 0 && log(`teacher ${d}/${n}`) });
     teacher = t;
   }
 

@@ -20,11 +20,13 @@ export interface TeacherDataResult {
   flaws: { wrongMoment: number; lowRung: number };
 }
 
-export async function writeTeacherData(data: readonly DataItem[], file: string, o: { flaws: TeacherFlaws; ladder: LadderName; concurrency?: number; signal?: AbortSignal }): Promise<TeacherDataResult> {
+export async function writeTeacherData(data: readonly DataItem[], file: string, o: { flaws: TeacherFlaws; ladder: LadderName; concurrency?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<TeacherDataResult> {
   const flaws = { wrongMoment: 0, lowRung: 0 };
+  let done = 0;
   const records = await pool(data, o.concurrency ?? 2, async (d) => {
     const policy = withFlaws(createCueTeacher(d.item), d.item.id, o.flaws, (k) => flaws[k]++);
     const r = await answer({ video: d.video, question: d.item.question, ...(d.item.options ? { options: d.item.options } : {}), policy, settings: { ladder: o.ladder }, item: { id: d.item.id }, ...(o.signal ? { signal: o.signal } : {}) });
+    o.onProgress?.(++done, data.length);
     return r.record;
   });
   if (o.signal?.aborted) throw new FramemindError("FM_ERR_CANCELLED");
