@@ -56,6 +56,8 @@ export const ReportSchema = z.object({
     max_turns: z.number().int().positive().nullable(),
     seed: z.number().int(),
     limit: z.number().int().positive().nullable(),
+    /** false: selection strategies reported frames without decoding them. */
+    decode: z.boolean(),
   }),
   versions: z.object({ framemind: z.string(), node: z.string(), ffmpeg: z.string() }),
   n: z.number().int().min(0),
@@ -124,7 +126,7 @@ export function renderMarkdown(r: Report): string {
   const lines = [
     `# Eval: ${r.label}`,
     "",
-    `Dataset \`${r.dataset.path}\` (${r.dataset.items} items, sha256 ${r.dataset.sha256.slice(0, 12)}), policy \`${r.policy}\`, ladder ${r.settings.ladder}, seed ${r.settings.seed}; framemind ${r.versions.framemind}, node ${r.versions.node}, ffmpeg ${r.versions.ffmpeg}; ${r.created}.`,
+    `Dataset \`${r.dataset.path}\` (${r.dataset.items} items, sha256 ${r.dataset.sha256.slice(0, 12)}), policy \`${r.policy}\`, ladder ${r.settings.ladder}, seed ${r.settings.seed}${r.settings.decode ? "" : ", frames not decoded (--no-decode)"}; framemind ${r.versions.framemind}, node ${r.versions.node}, ffmpeg ${r.versions.ffmpeg}; ${r.created}.`,
     "",
     "| metric | value |",
     "|---|---|",

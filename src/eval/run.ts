@@ -34,6 +34,8 @@ export interface EvalOptions {
   /** Embedded-model checkpoint folder for tiny policies. */
   checkpoint?: string;
   seed: number;
+  /** Selection strategies: false reports the frames exact seeking returns without decoding them (see select.ts). */
+  decode?: boolean;
   /** Evaluate only the first N items. */
   limit?: number;
   out: string;
@@ -57,7 +59,7 @@ function emptyResult(item: DatasetItem): ItemResult {
 
 async function runStrategy(name: StrategyName, item: DatasetItem, file: string, o: EvalOptions): Promise<ItemResult> {
   const t0 = performance.now();
-  const sel = { ladder: o.ladder, frames: o.frames ?? 8, rung: o.rung ?? "low", extract: { signal: o.signal } };
+  const sel = { ladder: o.ladder, frames: o.frames ?? 8, rung: o.rung ?? "low", extract: { signal: o.signal }, decode: o.decode };
   const video = videoPath(file, item);
   const s: Selection = name === "uniform" ? await uniformSelect(video, sel) : name === "content-aware" ? await contentAwareSelect(video, sel) : await oracleSelect(video, item, sel);
   const obs: SeenFrame[][] = s.calls.map((c) => c.frames);
@@ -162,7 +164,7 @@ export async function runEval(o: EvalOptions): Promise<Report> {
       dataset: { path: o.dataset, sha256, items: items.length },
       policy: o.policy,
       label: runLabel(o),
-      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null },
+      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true },
       versions: versions(),
       wall_s: Math.round((performance.now() - t0) / 100) / 10,
     },

@@ -7,7 +7,7 @@
  *  - oracle: one frame in the middle of each evidence interval, at the lowest rung legible for it.
  */
 import type { DatasetItem } from "../../datasets/schema.js";
-import { getFrames, LADDERS, pixelsAt, probe, uniformTimes, type ExtractOptions, type Frame, type LadderName, type VideoInfo } from "../video/index.js";
+import { getFrames, LADDERS, pixelsAt, probe, targetSize, tokensFor, uniformTimes, type ExtractOptions, type Frame, type LadderName, type VideoInfo } from "../video/index.js";
 
 export const STRATEGIES = ["uniform", "content-aware", "oracle-select"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -34,18 +34,34 @@ export interface SelectOptions {
   frames: number;
   rung: string;
   extract?: ExtractOptions;
+  /**
+   * false: do not decode the selected frames; report the frame exact seeking returns (the one
+   * shown at t, from the probed constant frame rate) at the rung's size. Same timestamps and
+   * sizes as decoding on constant-frame-rate videos (the synthetic suite), in a fraction of the time.
+   */
+  decode?: boolean;
 }
 
-async function fetch(video: string, times: number[], ladder: LadderName, rung: string, tool: string, extract: ExtractOptions | undefined) {
-  const r = await getFrames({ video, at: times, resolution: { ladder, rung }, mode: "exact" }, extract);
-  const call: SelectionCall = { tool, rung, frames: r.frames.map(({ timestamp, width, height, tokens }) => ({ timestamp, width, height, tokens })), tokens: r.tokens, decodeMs: r.decodeMs };
-  return { call, result: r };
+/** The frames exact seeking would return, without decoding them (constant frame rate assumed). */
+export function plannedFrames(info: VideoInfo, times: readonly number[], ladder: LadderName, rung: string): SelectionCall["frames"] {
+  const size = targetSize(info, { ladder, rung });
+  const last = Math.max(0, info.frameCount - 1);
+  return times.map((t) => ({ timestamp: Math.round((Math.min(last, Math.floor(t * info.fps + 1e-6)) / info.fps) * 1000) / 1000, ...size, tokens: tokensFor(size) }));
+}
+
+async function fetch(video: string, times: number[], ladder: LadderName, rung: string, tool: string, o: SelectOptions, info: VideoInfo): Promise<SelectionCall> {
+  if (o.decode === false) {
+    const frames = plannedFrames(info, times, ladder, rung);
+    return { tool, rung, frames, tokens: frames.reduce((n, f) => n + f.tokens, 0), decodeMs: 0 };
+  }
+  const r = await getFrames({ video, at: times, resolution: { ladder, rung }, mode: "exact" }, o.extract);
+  return { tool, rung, frames: r.frames.map(({ timestamp, width, height, tokens }) => ({ timestamp, width, height, tokens })), tokens: r.tokens, decodeMs: r.decodeMs };
 }
 
 export async function uniformSelect(video: string, o: SelectOptions): Promise<Selection> {
   const info = await probe(video, o.extract);
-  const { call, result } = await fetch(video, uniformTimes(info.duration, o.frames), o.ladder, o.rung, "uniform", o.extract);
-  return { calls: [call], scanTokens: 0, scanDecodeMs: 0, video: result.video };
+  const call = await fetch(video, uniformTimes(info.duration, o.frames), o.ladder, o.rung, "uniform", o, info);
+  return { calls: [call], scanTokens: 0, scanDecodeMs: 0, video: info };
 }
 
 /** Scan frames per second of video, capped: cheap enough for long videos. */
@@ -76,7 +92,8 @@ export function quantileTimes(weights: readonly number[], duration: number, n: n
 }
 
 export async function contentAwareSelect(video: string, o: SelectOptions): Promise<Selection> {
-  const duration = (await probe(video, o.extract)).duration;
+  const info = await probe(video, o.extract);
+  const duration = info.duration;
   const m = Math.max(SCAN_MIN, Math.min(SCAN_MAX, Math.round(duration * SCAN_PER_S)));
   // The scan uses the smallest rung there is, in keyframe-tolerant mode: cheap by construction.
   const scan = await getFrames({ video, at: uniformTimes(duration, m), resolution: { ladder: "tiny", rung: "low" }, mode: "tolerant" }, o.extract);
@@ -94,8 +111,8 @@ export async function contentAwareSelect(video: string, o: SelectOptions): Promi
   const c = norm(change), u = norm(unusual);
   // A floor keeps some coverage everywhere; squaring concentrates frames on outliers.
   const weights = c.map((ci, i) => 0.3 + (0.5 * ci + 0.5 * u[i]!) ** 2);
-  const { call, result } = await fetch(video, quantileTimes(weights, duration, o.frames), o.ladder, o.rung, "content-aware", o.extract);
-  return { calls: [call], scanTokens: scan.tokens, scanDecodeMs: scan.decodeMs, video: result.video };
+  const call = await fetch(video, quantileTimes(weights, duration, o.frames), o.ladder, o.rung, "content-aware", o, info);
+  return { calls: [call], scanTokens: scan.tokens, scanDecodeMs: scan.decodeMs, video: info };
 }
 
 /** Lowest rung of the ladder whose output has at least `minPixels` (the highest if none does). */
@@ -109,7 +126,7 @@ export async function oracleSelect(video: string, item: Pick<DatasetItem, "evide
   const calls: SelectionCall[] = [];
   for (const iv of item.evidence ?? []) {
     const rung = legibleRung(o.ladder, info, iv.min_pixels);
-    calls.push((await fetch(video, [Math.round(((iv.start + iv.end) / 2) * 1000) / 1000], o.ladder, rung, "oracle", o.extract)).call);
+    calls.push(await fetch(video, [Math.round(((iv.start + iv.end) / 2) * 1000) / 1000], o.ladder, rung, "oracle", o, info));
   }
   return { calls, scanTokens: 0, scanDecodeMs: 0, video: info };
 }

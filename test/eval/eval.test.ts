@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compareRuns, readReport, runEval } from "../../src/eval/run.js";
 import { ItemResultSchema, ReportSchema } from "../../src/eval/report.js";
-import { quantileTimes } from "../../src/eval/select.js";
+import { plannedFrames, quantileTimes } from "../../src/eval/select.js";
+import { readDataset, videoPath } from "../../datasets/io.js";
+import { getFrames, probe, uniformTimes } from "../../src/video/index.js";
 import { tmpDir } from "../helpers/videos.js";
 
 const dataset = join(dirname(fileURLToPath(import.meta.url)), "../../datasets/sample/val.jsonl");
@@ -35,6 +37,14 @@ describe("eval harness on the sample set", () => {
     expect(uniform.settings).toMatchObject({ frames: 8, rung: "low", ladder: "tiny", seed: 0 });
     expect(uniform.versions.ffmpeg).not.toBe("unknown");
 
+    // Without decoding, the reported frames are those exact seeking returns: same figures.
+    const planned = await runEval({ dataset, policy: "uniform", frames: 8, rung: "low", ladder: "tiny", seed: 0, limit: LIMIT, decode: false, out: join(out, "u8low-planned") });
+    expect(planned.per_family).toEqual(uniform.per_family);
+    expect(planned.settings.decode).toBe(false);
+    const a = readFileSync(join(out, "u8low", "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).evidence_recall);
+    const b = readFileSync(join(out, "u8low-planned", "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).evidence_recall);
+    expect(b).toEqual(a);
+
     const cmp = await compareRuns([join(out, "oracle"), join(out, "u8low")], join(out, "cmp"));
     expect(cmp.markdown).toContain("uniform-8-low");
     expect(cmp.svg).toMatch(/^<svg[\s\S]*<circle[\s\S]*<\/svg>\n$/);
@@ -55,6 +65,19 @@ describe("eval harness on the sample set", () => {
     await expect(runEval({ dataset, policy: "nope", ladder: "tiny", seed: 0, out: join(out, "x") })).rejects.toMatchObject({ code: "FM_ERR_EVAL_POLICY_UNKNOWN" });
     await expect(runEval({ dataset: dataset + ".missing", policy: "uniform", ladder: "tiny", seed: 0, out: join(out, "x") })).rejects.toMatchObject({ code: "FM_ERR_DATA_NOT_FOUND" });
     await expect(readReport(out)).rejects.toMatchObject({ code: "FM_ERR_EVAL_REPORT_INVALID" });
+  });
+
+  it("planned frames equal decoded frames (timestamps and sizes) on the sample videos", { timeout: 240_000 }, async () => {
+    const { items } = await readDataset(dataset);
+    for (const { item } of items.slice(0, 3)) {
+      const video = videoPath(dataset, item);
+      const info = await probe(video);
+      const times = [...uniformTimes(info.duration, 8), 0, info.duration - 0.01, ...(item.evidence ?? []).map((e) => e.start)];
+      for (const rung of ["low", "high"]) {
+        const got = await getFrames({ video, at: times, resolution: { ladder: "tiny", rung } });
+        expect(plannedFrames(info, times, "tiny", rung)).toEqual(got.frames.map(({ timestamp, width, height, tokens }) => ({ timestamp, width, height, tokens })));
+      }
+    }
   });
 
   it("content-aware placement puts more frames where the scan changes", () => {

@@ -5,7 +5,7 @@ import { LadderNameSchema } from "../../video/index.js";
 import { parseFlags, printJson, Progress, validate, type Command } from "../common.js";
 
 const usage =
-  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--seed S] [--limit N] --out DIR\n" +
+  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
   "       framemind eval --compare DIR1 DIR2 ... [--out DIR]\n" +
   "policies: uniform | content-aware | oracle-select (frame selection, no model: evidence recall only), or any agent policy (tiny, oracle, openai, ...)";
 
@@ -21,6 +21,7 @@ const Flags = z.object({
   checkpoint: z.string().optional(),
   seed: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().positive().optional(),
+  decode: z.boolean().default(true),
   out: z.string().min(1),
 });
 
@@ -44,6 +45,7 @@ export const command: Command = {
         limit: { type: "string" },
         out: { type: "string" },
         compare: { type: "boolean" },
+        "no-decode": { type: "boolean" },
       },
       usage,
     );
@@ -55,7 +57,7 @@ export const command: Command = {
       console.error(`wrote ${out}/compare.md and ${out}/compare.svg`);
       return 0;
     }
-    const f = validate(Flags, { ...values, maxTurns: values["max-turns"] });
+    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"] });
     let bar: Progress | undefined;
     const report = await runEval({
       ...f,
