@@ -35,6 +35,7 @@ import multipart from "@fastify/multipart";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
 import { packageVersion } from "../../prompts/index.js";
 import { FramemindError } from "../errors.js";
+import { canonicalRoots } from "../video/index.js";
 import { createAuthHook, LinkSigner } from "./auth.js";
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from "./config.js";
 import { QaEngine } from "./engine.js";
@@ -93,6 +94,8 @@ async function loadMcpPlugin(): Promise<FastifyPluginAsync<RouteOptions> | undef
 export async function buildServer(input: ServerConfigInput | ServerConfig = {}, options: BuildOptions = {}): Promise<FramemindServer> {
   const config = parseServerConfig(input);
   const { limits } = config;
+  // A missing root is a start-up error, not a 4xx on every request.
+  await canonicalRoots(config.roots);
   const tmpDir = join(config.dataDir, "tmp", `${process.pid}-${Date.now().toString(36)}`);
   const videosDir = join(config.dataDir, "videos", `${process.pid}-${Date.now().toString(36)}`);
   await mkdir(tmpDir, { recursive: true });
