@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Progress } from "../src/cli/common.js";
@@ -21,6 +21,7 @@ import {
   getFrames,
   naiveFrames,
   probe,
+  setDecodeTuning,
   spreadTimes,
   uniformTimes,
   type Resolution,
@@ -75,45 +76,61 @@ interface Row {
   frames: number;
 }
 
+/** The frame index drawn in the top quarter (10 bars), read at an eighth of the height. */
+function readTopIndex(rgb: Buffer, w: number, h: number): number {
+  let n = 0;
+  for (let k = 0; k < 10; k++) if (rgb[(Math.floor(h / 8) * w + Math.floor(((k + 0.5) * w) / 10)) * 3]! > 128) n |= 1 << k;
+  return n;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-async function measure(name: string, what: string, frames: number, repeats: number, fn: () => Promise<unknown>, progress: Progress, done: { n: number }): Promise<Row> {
-  const samplesMs: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    samplesMs.push(performance.now() - t0);
-    progress.tick(++done.n, name);
-  }
-  return { name, what, samplesMs: samplesMs.map((x) => Math.round(x * 100) / 100), medianMs: Math.round(median(samplesMs) * 100) / 100, frames };
+interface Case {
+  name: string;
+  what: string;
+  frames: number;
+  /** Resolves to a number when the case times itself (in-process time of another runtime). */
+  run: () => Promise<unknown>;
 }
 
-interface PyavResult {
+/** Round-robin over the cases, one run each per repeat: load from other jobs drifts over all cases alike. */
+async function measureAll(cases: Case[], repeats: number, progress: Progress): Promise<Row[]> {
+  const samples = cases.map(() => [] as number[]);
+  let done = 0;
+  for (let i = 0; i < repeats; i++) {
+    for (const [k, c] of cases.entries()) {
+      const t0 = performance.now();
+      const own = await c.run();
+      samples[k]!.push(typeof own === "number" ? own : performance.now() - t0);
+      progress.tick(++done, c.name);
+    }
+  }
+  return cases.map((c, k) => ({ name: c.name, what: c.what, frames: c.frames, samplesMs: samples[k]!.map(r2), medianMs: r2(median(samples[k]!)) }));
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+interface PyavRun {
   ok: boolean;
   note?: string;
   version?: string;
-  keyframeMs?: number[];
-  exactMs?: number[];
-  exactFrames?: number[];
+  ms?: number;
+  frames?: number[];
 }
 
-/** PyAV under Debian's own python3: open once, seek to each timestamp (keyframe and exact), RGB at the rung size. */
-function runPyav(video: string, times: number[], size: { width: number; height: number }, repeats: number): PyavResult {
-  const py = "/usr/bin/python3";
-  if (!existsSync(py)) return { ok: false, note: `${py} not found` };
-  const script = String.raw`
+const PYAV_SCRIPT = String.raw`
 import json, sys, time
 try:
     import av
 except Exception as e:
     print(json.dumps({"ok": False, "note": "python3-av does not import: %s" % e})); sys.exit(0)
-path, times, w, h, repeats = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+path, times, w, h, exact = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "exact"
 
-def frame_at(c, s, t, exact):
+def frame_at(c, s, t):
     c.seek(int(t / s.time_base), stream=s, backward=True, any_frame=False)
     last = None
     for f in c.decode(s):
@@ -124,26 +141,29 @@ def frame_at(c, s, t, exact):
         last = f
     return last
 
-def run(exact):
-    t0 = time.perf_counter()
-    with av.open(path) as c:
-        s = c.streams.video[0]
-        s.thread_type = "AUTO"
-        got = []
-        for t in times:
-            f = frame_at(c, s, t, exact)
-            rgb = f.to_ndarray(width=w, height=h, format="rgb24")
-            got.append(int(sum(1 << k for k in range(10) if rgb[h // 8, int((k + 0.5) * w / 10), 0] > 128)))
-    return (time.perf_counter() - t0) * 1000, got
-
-key = [run(False)[0] for _ in range(repeats)]
-ex = [run(True) for _ in range(repeats)]
-print(json.dumps({"ok": True, "version": av.__version__, "keyframeMs": key, "exactMs": [e[0] for e in ex], "exactFrames": ex[0][1]}))
+t0 = time.perf_counter()
+got = []
+with av.open(path) as c:
+    s = c.streams.video[0]
+    for t in times:
+        rgb = frame_at(c, s, t).to_ndarray(width=w, height=h, format="rgb24")
+        got.append(int(sum(1 << k for k in range(10) if rgb[h // 8, int((k + 0.5) * w / 10), 0] > 128)))
+ms = (time.perf_counter() - t0) * 1000
+print(json.dumps({"ok": True, "version": av.__version__, "ms": ms, "frames": got}))
 `;
-  const r = spawnSync(py, ["-c", script, video, JSON.stringify(times), String(size.width), String(size.height), String(repeats)], { encoding: "utf8", timeout: 300_000 });
+
+/**
+ * PyAV under Debian's own python3 (the python3 first on PATH may be another interpreter): open the
+ * file once, seek to each timestamp (keyframe, or decode on to the frame shown at t), RGB at the
+ * rung size. Timed inside Python, so interpreter start and `import av` are not counted.
+ */
+function pyavOnce(video: string, times: number[], size: { width: number; height: number }, mode: "keyframe" | "exact"): PyavRun {
+  const py = "/usr/bin/python3";
+  if (!existsSync(py)) return { ok: false, note: `${py} not found` };
+  const r = spawnSync(py, ["-c", PYAV_SCRIPT, video, JSON.stringify(times), String(size.width), String(size.height), mode], { encoding: "utf8", timeout: 300_000 });
   if (r.status !== 0) return { ok: false, note: `python3 failed: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}` };
   try {
-    return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as PyavResult;
+    return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as PyavRun;
   } catch {
     return { ok: false, note: "could not parse PyAV output" };
   }
@@ -172,6 +192,7 @@ function escapeXml(s: string): string {
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const { values } = parseArgs({ options: { repeats: { type: "string" }, "cache-dir": { type: "string" }, out: { type: "string" } } });
   const repeats = Math.max(1, Number(values.repeats ?? 5));
   const video = await ensureVideo(values["cache-dir"] ?? ".framemind-cache/bench");
@@ -183,31 +204,39 @@ async function main(): Promise<void> {
   const spanTimes = spreadTimes(span.start, span.end, 8);
   const ffmpeg = binaryVersion(binaries().ffmpeg);
 
-  const progress = new Progress("bench", repeats * 11);
-  const done = { n: 0 };
-  const rows: Row[] = [];
-  rows.push(await measure("naive 8 frames", "8 ffmpeg spawns, accurate seek, PNG out, sequential", 8, repeats, () => naiveFrames(video, overview), progress, done));
-  rows.push(await measure("floor: 1 frame, 1 process", "one ffmpeg process: seek + decode one frame", 1, repeats, () => decodeSpan(video, { start: 60, frames: 1 }), progress, done));
-  rows.push(await measure("span decode 10 s", "one ffmpeg process decoding every frame of [50, 60] s", 300, repeats, () => decodeSpan(video, { start: span.start, length: span.end - span.start }), progress, done));
   const opts = { noCache: true };
-  rows.push(await measure("ours tolerant 8 over 120 s", "getFrames mode tolerant, uniform overview", 8, repeats, () => getFrames({ video, at: overview, resolution, mode: "tolerant" }, opts), progress, done));
-  rows.push(await measure("ours exact 8 over 120 s", "getFrames mode exact, uniform overview", 8, repeats, () => getFrames({ video, at: overview, resolution, mode: "exact" }, opts), progress, done));
-  rows.push(await measure("ours exact 8 in 10 s", "getFrames exact, 8 frames over [50, 60] s", 8, repeats, () => getFrames({ video, at: spanTimes, resolution, mode: "exact" }, opts), progress, done));
-  rows.push(await measure("ours clip 16 in 10 s", "getClip 16 frames over [50, 60] s", 16, repeats, () => getClip({ video, start: span.start, end: span.end, count: 16, resolution }, opts), progress, done));
-  await getFrames({ video, at: overview, resolution, mode: "exact" });
-  rows.push(await measure("ours cached repeat", "the same exact request again (memory cache)", 8, repeats, () => getFrames({ video, at: overview, resolution, mode: "exact" }), progress, done));
-  const size = { width: 0, height: 0 };
-  {
-    const r = await getFrames({ video, at: overview.slice(0, 1), resolution }, opts);
-    size.width = r.width;
-    size.height = r.height;
-  }
-  const py = runPyav(video, overview, size, repeats);
-  progress.tick(repeats * 11);
+  const cases: Case[] = [
+    { name: "naive 8 frames", what: "8 ffmpeg spawns, accurate seek, PNG out, sequential", frames: 8, run: () => naiveFrames(video, overview) },
+    { name: "floor: 1 frame, 1 process", what: "one ffmpeg process: seek + decode one frame", frames: 1, run: () => decodeSpan(video, { start: 60, frames: 1 }) },
+    { name: "span decode 10 s", what: "one ffmpeg process decoding every frame of [50, 60] s", frames: 300, run: () => decodeSpan(video, { start: span.start, length: span.end - span.start }) },
+    { name: "ours tolerant 8 over 120 s", what: "getFrames mode tolerant, uniform overview", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "tolerant" }, opts) },
+    { name: "ours exact 8 over 120 s", what: "getFrames mode exact, uniform overview", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "exact" }, opts) },
+    { name: "ours exact 8 in 10 s", what: "getFrames exact, 8 frames over [50, 60] s", frames: 8, run: () => getFrames({ video, at: spanTimes, resolution, mode: "exact" }, opts) },
+    { name: "ours clip 16 in 10 s", what: "getClip 16 frames over [50, 60] s", frames: 16, run: () => getClip({ video, start: span.start, end: span.end, count: 16, resolution }, opts) },
+    { name: "ours cached repeat", what: "the same exact request again (memory cache)", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "exact" }) },
+  ];
+  // Warm the probe cache (PyAV, too, opens the file once) and the frame cache for the cached case.
+  const warm = await getFrames({ video, at: overview, resolution, mode: "exact" });
+  const size = { width: warm.width, height: warm.height };
+  // Ten bars hold the index modulo 1024 (34 s): enough to tell a wrong seek from a right one.
+  const expectedFrames = overview.map((t) => Math.floor(t * FPS + 1e-6) % 1024);
+  const oursFrames = warm.frames.map((f) => readTopIndex(f.rgb, f.width, f.height));
+  const probePy = pyavOnce(video, overview.slice(0, 1), size, "keyframe");
+  const py: { ok: boolean; note?: string; version?: string; exactFrames?: number[] } = { ok: probePy.ok, note: probePy.note, version: probePy.version };
   if (py.ok) {
-    rows.push({ name: "PyAV keyframe 8", what: `PyAV ${py.version}: open once, seek to keyframe, RGB at rung size (in-process time)`, samplesMs: py.keyframeMs!.map((x) => Math.round(x * 100) / 100), medianMs: Math.round(median(py.keyframeMs!) * 100) / 100, frames: 8 });
-    rows.push({ name: "PyAV exact 8", what: `PyAV ${py.version}: open once, seek + decode to the frame shown at t (in-process time)`, samplesMs: py.exactMs!.map((x) => Math.round(x * 100) / 100), medianMs: Math.round(median(py.exactMs!) * 100) / 100, frames: 8 });
+    const pyCase = (mode: "keyframe" | "exact") => async () => {
+      const r = pyavOnce(video, overview, size, mode);
+      if (!r.ok || r.ms === undefined) throw new Error(`PyAV failed: ${r.note}`);
+      if (mode === "exact") py.exactFrames = r.frames;
+      return r.ms;
+    };
+    cases.push(
+      { name: "PyAV keyframe 8", what: `PyAV ${py.version}: open once, seek to keyframe, RGB at rung size (in-process time)`, frames: 8, run: pyCase("keyframe") },
+      { name: "PyAV exact 8", what: `PyAV ${py.version}: open once, seek + decode to the frame shown at t (in-process time)`, frames: 8, run: pyCase("exact") },
+    );
   }
+  const progress = new Progress("bench", repeats * cases.length);
+  const rows = await measureAll(cases, repeats, progress);
 
   const get = (n: string) => rows.find((r) => r.name === n)?.medianMs;
   const naive = get("naive 8 frames")!;
@@ -229,10 +258,14 @@ async function main(): Promise<void> {
     repeats,
     video: { path: video, width: info.width, height: info.height, fps: info.fps, duration: info.duration, codec: info.codec, keyframeInterval: info.keyframeInterval },
     request: { resolution, size, overview, span: { ...span, times: spanTimes } },
-    pyav: py.ok ? { version: py.version, exactFramesRead: py.exactFrames } : { skipped: py.note },
+    pyav: py.ok ? { version: py.version } : { skipped: py.note },
+    tuning: setDecodeTuning({}),
+    loadAverage: { start: loadStart, end: loadavg().map((x) => Math.round(x * 100) / 100) },
+    correctness: { expectedExactFrames: expectedFrames, oursExact: oursFrames, pyavExact: py.exactFrames ?? null },
   };
   console.log(`ffmpeg ${env.ffmpeg}, ${env.cores} cores (${env.cpu}), node ${env.node}, median of ${repeats} repeats, frames ${size.width}x${size.height} (qwen low)`);
-  console.log(`video: ${W}x${H} ${FPS} fps h264, ${SECONDS} s, keyframe every ${GOP} frames`);
+  console.log(`video: ${W}x${H} ${FPS} fps h264, ${SECONDS} s, keyframe every ${GOP} frames; load average ${env.loadAverage.start.join(" ")} at start, ${env.loadAverage.end.join(" ")} at end`);
+  console.log(`exact frames read back: ours ${oursFrames.join(",")}${py.exactFrames ? `, PyAV ${py.exactFrames.join(",")}` : ""}, expected ${expectedFrames.join(",")}`);
   console.log("");
   console.log(`| ${"case".padEnd(30)} | ${"median ms".padStart(10)} | ${"vs naive".padStart(9)} | what`);
   console.log(`|${"-".repeat(32)}|${"-".repeat(12)}|${"-".repeat(11)}|------`);
