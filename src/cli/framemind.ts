@@ -6,6 +6,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   doctor: () => import("./commands/doctor.js"),
   probe: () => import("./commands/probe.js"),
   frames: () => import("./commands/frames.js"),
+  serve: () => import("./commands/serve.js"),
   ask: () => import("./commands/ask.js"),
   mcp: () => import("./commands/mcp.js"),
   data: () => import("./commands/data.js"),
