@@ -11,6 +11,9 @@ COPY models ./models
 COPY bench ./bench
 RUN npm ci && npm prune --omit=dev
 ENV NODE_ENV=production
+# The allowed root for server-side paths; mount videos here (-v $PWD/videos:/data).
+RUN mkdir -p /data
+VOLUME /data
 EXPOSE 8080
 # Binds a non-loopback address, so an API key is required: pass FRAMEMIND_API_KEY at run time.
 CMD ["node", "dist/src/cli/framemind.js", "serve", "--host", "0.0.0.0", "--port", "8080", "--roots", "/data"]
