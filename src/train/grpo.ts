@@ -20,6 +20,7 @@
  * the rollouts, and the last completed step is checkpointed before returning.
  */
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { readDataset, videoPath } from "../../datasets/io.js";
 import { FramemindError } from "../errors.js";
@@ -93,7 +94,13 @@ function versions(): Record<string, string> {
   } catch {
     // recorded as unknown; `framemind doctor` explains
   }
-  return { framemind: packageVersion(), node: process.version, ffmpeg };
+  let onnxruntime = "unknown";
+  try {
+    onnxruntime = (createRequire(import.meta.url)("onnxruntime-node/package.json") as { version: string }).version;
+  } catch {
+    // recorded as unknown
+  }
+  return { framemind: packageVersion(), node: process.version, ffmpeg, onnxruntime };
 }
 
 /**

@@ -35,7 +35,7 @@ export interface StepMetrics extends RolloutStats {
   groups: number;
   filteredGroups: number;
   advantage: { mean: number; std: number; min: number; max: number; absMean: number };
-  update: Omit<UpdateStats, "logprobGap"> & { logprobGap: number | null };
+  update: UpdateStats;
   /** Wall-clock figures: excluded from reproducibility comparisons. */
   time: { rolloutS: number; updateS: number; rolloutsPerS: number; videoShare: number; ffmpegShare: number; cacheHitRate: number };
 }
