@@ -207,7 +207,7 @@ const NO_SEEK_BEFORE_S = 1;
 export interface DecodeTuning {
   /** Upper bound on ffmpeg processes per request (default: cores). */
   processes: number;
-  /** Decoder threads per input (0 = ffmpeg's automatic choice). */
+  /** Decoder threads per input when a process has several (0 = ffmpeg's choice; a lone input always uses ffmpeg's choice). */
   threads: number;
 }
 
@@ -220,9 +220,12 @@ export function setDecodeTuning(t: Partial<DecodeTuning>): DecodeTuning {
   return { ...tuning };
 }
 
-/** Seconds decoded before an exact target: wide enough to hold the frame shown at t on variable frame rates. */
+/**
+ * Seconds kept before an exact target: a frame and a half, so the frame shown at t is in the
+ * window at a constant rate; longer variable-rate gaps are found by resolveLateFrames.
+ */
 function beforeWindow(info: VideoInfo): number {
-  return Math.min(1, Math.max(2 / info.fps, 0.1));
+  return Math.min(1, 1.5 / info.fps);
 }
 
 /** Seconds kept after an exact target: one frame, for a target before the first frame. */
@@ -259,22 +262,8 @@ function plan(info: VideoInfo, times: number[], mode: FrameMode): Segment[] {
   return runs.map((r) => exactSegment(info, r));
 }
 
-/** Splits long merged segments until every process has one (a clip decodes as n parallel pieces). */
-function spreadOut(info: VideoInfo, segs: Segment[], n: number): Segment[] {
-  const out = [...segs];
-  while (out.length < n) {
-    let big = -1;
-    for (let i = 0; i < out.length; i++) if (out[i]!.pick === "window" && out[i]!.targets.length > 1 && (big < 0 || out[i]!.length! > out[big]!.length!)) big = i;
-    if (big < 0) break;
-    const t = out[big]!.targets;
-    const half = Math.ceil(t.length / 2);
-    out.splice(big, 1, exactSegment(info, t.slice(0, half)), exactSegment(info, t.slice(half)));
-  }
-  return out;
-}
-
 async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions, warnings: string[]): Promise<Frame[]> {
-  const segs = spreadOut(info, plan(info, times, mode), tuning.processes);
+  const segs = plan(info, times, mode);
   const groups = split(segs, tuning.processes);
   const out: Frame[] = new Array<Frame>(times.length);
   // Segments without a frame, with how their process ended (a clean exit means "nothing in range").
@@ -391,9 +380,11 @@ interface GroupResult {
   stderr: string;
 }
 
-function inputArgs(info: VideoInfo, s: Segment, mode: FrameMode): string[] {
+function inputArgs(info: VideoInfo, s: Segment, mode: FrameMode, alone: boolean): string[] {
   const a: string[] = [];
-  if (tuning.threads > 0) a.push("-threads", String(tuning.threads));
+  // A lone input (a clip's long span) decodes faster with frame threads, as plain ffmpeg does;
+  // several inputs in one process each take one thread and run side by side.
+  if (tuning.threads > 0 && !alone) a.push("-threads", String(tuning.threads));
   // Tolerant: decode keyframes only and take the first one at or before the target.
   if (mode === "tolerant") a.push("-skip_frame", "nokey", "-noaccurate_seek");
   if (s.seek !== undefined) a.push("-ss", s.seek.toFixed(6));
@@ -416,7 +407,7 @@ async function runGroup(info: VideoInfo, segs: Segment[], size: Size, mode: Fram
   const args = ["-hide_banner", "-nostdin", "-nostats", "-v", "info", "-copyts"];
   const chains: string[] = [];
   segs.forEach((s, i) => {
-    args.push(...inputArgs(info, s, mode));
+    args.push(...inputArgs(info, s, mode, segs.length === 1));
     // showinfo last: its checksums are computed on the small output frame, not the source.
     chains.push(`[${i}:v:0]${pickFilter(info, s, firstToo)},scale=${size.width}:${size.height}:flags=area,setsar=1,format=rgb24,showinfo[o${i}]`);
   });
