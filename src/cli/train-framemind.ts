@@ -94,6 +94,27 @@ const teacher: Command = {
   },
 };
 
+const exportUsage = "train-framemind export --from CHECKPOINT_DIR --to MODEL_DIR [--card CARD.json]";
+
+const exportCmd: Command = {
+  summary: "ship a checkpoint as a model folder (weights, config, vocabulary, card; no optimizer state)",
+  usage: exportUsage,
+  async run(argv) {
+    const { cpSync, mkdirSync, rmSync } = await import("node:fs");
+    const { loadTiny, CARD_FILE, VOCAB_FILE } = await import("../policy/tiny/checkpoint.js");
+    const { flags } = splitFlags(argv);
+    if (!flags.from || !flags.to) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--from and --to are required\nusage: ${exportUsage}` });
+    loadTiny(flags.from); // refuse to ship a folder that does not load
+    mkdirSync(flags.to, { recursive: true });
+    for (const f of ["model.safetensors", "config.json", "state.json", VOCAB_FILE]) cpSync(join(flags.from, f), join(flags.to, f));
+    rmSync(join(flags.to, "optimizer.safetensors"), { force: true });
+    if (flags.card) cpSync(flags.card, join(flags.to, CARD_FILE));
+    const shipped = loadTiny(flags.to);
+    printJson({ to: flags.to, version: shipped.version, params: Object.values(shipped.model.params).reduce((n, p) => n + p.length, 0) });
+    return 0;
+  },
+};
+
 /** Subcommands; `grpo` and `run` are added here by the GRPO trainer. */
 export const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
   sft: async () => sft,

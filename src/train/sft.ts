@@ -23,6 +23,7 @@ import { answer } from "../agent/loop.js";
 import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { Progress } from "../cli/common.js";
+import { scoreAnswer } from "../eval/score.js";
 import { evidenceByTurn, setEvidenceCacheDir } from "../policy/tiny/evidence.js";
 import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
 import { createTinyPolicy } from "../policy/tiny/policy.js";
@@ -135,27 +136,13 @@ export async function validationLoss(model: TransformerModel, examples: readonly
   return n ? sum / n : NaN;
 }
 
-/**
- * Validation-only answer check (normalized match; numeric tolerance from the item). Reports and
- * accuracy tables come from `framemind eval`, which uses the project's one scorer.
- */
-function quickCorrect(item: DatasetItem, given: string | null): boolean {
-  if (given === null) return false;
-  const norm = (s: string) => s.trim().toLowerCase().replace(/[\s.]+$/g, "");
-  if (item.answer_type === "number" || item.answer_type === "time") {
-    const tol = typeof item.meta.tolerance === "number" ? item.meta.tolerance : 0;
-    return Math.abs(Number(given) - Number(item.answer)) <= tol + 1e-9;
-  }
-  return norm(given) === norm(item.answer);
-}
-
 /** Accuracy of the live model answering through the real agent loop (greedy). */
 export async function validationAccuracy(loaded: LoadedTiny, datasetFile: string, items: readonly DatasetItem[]): Promise<{ accuracy: number; turns: number; visualTokens: number; invalid: number }> {
   const policy = createTinyPolicy({ loaded });
   let correct = 0, turns = 0, tokens = 0, invalid = 0;
   for (const item of items) {
     const r = await answer({ video: videoPath(datasetFile, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny" } });
-    if (quickCorrect(item, r.answer)) correct++;
+    if (scoreAnswer(item, r.answer).correct) correct++;
     turns += r.record.turns.length;
     tokens += r.record.tokens.visual;
     invalid += r.record.invalidCalls;
@@ -254,7 +241,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   };
 
   const total = cfg.run.steps;
-  const progress = opts.quiet ? null : new Progress("sft", total);
+  const startStep = state.step; // the ETA counts only this process's steps
+  const progress = opts.quiet ? null : new Progress(`sft (from step ${startStep})`, total - startStep);
   const sched = { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: total, decay: cfg.optim.decay, minRatio: cfg.optim.minRatio };
   const t0 = performance.now();
   const acc = { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0 };
@@ -283,7 +271,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
       sums.runMs += acc.runMs;
       sums.optMs += acc.optMs;
       sums.n += acc.n;
-      progress?.tick(state.step, `loss ${(acc.loss / acc.n).toFixed(3)} ${ms.toFixed(0)} ms/step`);
+      progress?.tick(state.step - startStep, `step ${state.step} loss ${(acc.loss / acc.n).toFixed(3)} ${ms.toFixed(0)} ms/step`);
       Object.assign(acc, { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0 });
     }
     if (run.due(state.step, cfg.run.evalEvery) || state.step === total) await validate();

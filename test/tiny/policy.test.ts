@@ -16,7 +16,7 @@ describe("tiny policy", () => {
     fx = await synthFixture();
     items = await loadDataset(fx.dataset);
     loaded = loadTiny();
-  });
+  }, 600_000); // the first run renders and encodes the fixture videos
 
   it("is registered and answers through the agent loop with a schema-valid record", async () => {
     const policy = await createPolicy("tiny");

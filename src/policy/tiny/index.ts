@@ -8,10 +8,10 @@
  * and the registry hook: `tiny` (the shipped agent model) and `tiny-uniform` (the uniform
  * baseline: N uniform frames at one rung answered by the model trained on uniform observations).
  */
-import { join } from "node:path";
 import type { PolicyFactory } from "../index.js";
 import { createUniformPolicy } from "../uniform.js";
-import { defaultModelDir } from "./checkpoint.js";
+import { join, resolve } from "node:path";
+import { defaultModelDir, loadTiny, type LoadedTiny } from "./checkpoint.js";
 import { createTinyPolicy } from "./policy.js";
 
 export { createTinyPolicy, DEFAULT_MAX_NEW_TOKENS, type TinyPolicyConfig } from "./policy.js";
@@ -25,14 +25,24 @@ export const UNIFORM_DEFAULT = { frames: 24, rung: "low" } as const;
 
 const checkpointOf = (o: Record<string, unknown> | undefined): string | undefined => (typeof o?.checkpoint === "string" ? o.checkpoint : undefined);
 
+// Callers such as eval create a policy per question: load each checkpoint (and build its
+// onnxruntime sessions) once per process.
+const loadedModels = new Map<string, LoadedTiny>();
+function loadOnce(dir: string): LoadedTiny {
+  const key = resolve(dir);
+  let l = loadedModels.get(key);
+  if (!l) loadedModels.set(key, (l = loadTiny(key)));
+  return l;
+}
+
 /** Registers `tiny` and `tiny-uniform` (options.checkpoint overrides the shipped folders). */
 export function registerTinyPolicies(register: (name: string, f: PolicyFactory) => void): void {
-  register("tiny", (c) => createTinyPolicy({ checkpoint: checkpointOf(c.options) }));
+  register("tiny", (c) => createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? defaultModelDir()) }));
   register("tiny-uniform", (c) =>
     createUniformPolicy({
       frames: c.frames ?? UNIFORM_DEFAULT.frames,
       rung: c.rung ?? UNIFORM_DEFAULT.rung,
-      answerer: createTinyPolicy({ checkpoint: checkpointOf(c.options) ?? join(defaultModelDir(), "uniform"), id: "tiny-uniform" }),
+      answerer: createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? join(defaultModelDir(), "uniform")), id: "tiny-uniform" }),
     }),
   );
 }

@@ -20,7 +20,8 @@ export interface TinyPolicyConfig {
   id?: string;
 }
 
-export const DEFAULT_MAX_NEW_TOKENS = 64;
+// A tool-call turn is ~80 tokens (JSON punctuation is one token per character).
+export const DEFAULT_MAX_NEW_TOKENS = 128;
 
 /** Seeds differ per turn so a multi-turn rollout does not repeat one random stream. */
 function turnSeed(seed: number, turn: number): number {

@@ -2,11 +2,11 @@
  * What the embedded model sees at one turn, shared by the policy (inference) and the trainers
  * (SFT, GRPO), so both build exactly the same sequence:
  *
- *   <bos> question [options]  (<turn> action <obs> result)*  [<last>]  (<frame> WxH t.t patches)*  <gen>  target <eos>
+ *   <bos> question [options]  (<turn> action <obs> result)*  [<last>]  COLSxROWS (<frame> t.t patches)*  <gen>  target <eos>
  *
  * - the history is compact: each earlier turn's action only (its think text is dropped), and what
  *   came back (frames at a rung, or an error);
- * - only the LATEST evidence frames are shown (as in the paper); each frame is its grid, its
+ * - only the LATEST evidence frames are shown (as in the paper); the patch grid once, then per frame its
  *   timestamp written digit by digit (so the model can copy times into calls and answers), then
  *   one visual token per 28x28 patch (inputs only, never in the loss);
  * - the target is the turn's raw text; the loss covers it and the closing <eos>.
@@ -106,9 +106,12 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
     text(h.observation);
   }
   if (ctx.mustAnswer) special("<last>");
+  // The patch grid once (an observation's frames share one size), then each frame's time and patches.
+  const f0 = ctx.frames[0];
+  if (f0) text(`${Math.floor(f0.width / PATCH)}x${Math.floor(f0.height / PATCH)}`);
   for (const f of ctx.frames) {
     special("<frame>");
-    text(`${Math.floor(f.width / PATCH)}x${Math.floor(f.height / PATCH)} ${t1(f.timestamp)}`);
+    text(` ${t1(f.timestamp)}`);
     for (const p of patchify(f)) items.push({ patch: p, time: f.timestamp });
   }
   special("<gen>");

@@ -15,7 +15,7 @@
  * Think texts are short and copy what is in view (times, counts), so a small model can learn
  * them. It needs the item's meta from the synthetic generator (family, cue, text boxes).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { answer } from "../../agent/loop.js";
@@ -128,6 +128,9 @@ export async function writeCueTrajectories(opts: CueTrajectoryOptions): Promise<
   const items = await loadDataset(opts.dataset);
   const lines: string[] = new Array(items.length).fill("");
   const skipped: string[] = [];
+  // Lines are appended as questions finish (a killed run leaves usable data), then rewritten in item order.
+  await mkdir(dirname(resolve(opts.out)), { recursive: true });
+  await writeFile(opts.out, "");
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -151,12 +154,12 @@ export async function writeCueTrajectories(opts: CueTrajectoryOptions): Promise<
         lines[k] = JSON.stringify(r.record);
         // The video layer's caches are warm now: storing the record's evidence here spares training the probes and decodes.
         await evidenceByTurn(r.record);
+        await appendFile(opts.out, lines[k] + "\n");
       }
       opts.onProgress?.(++done, items.length);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
-  await mkdir(dirname(resolve(opts.out)), { recursive: true });
   const kept = lines.filter((l) => l.length > 0);
   await writeFile(opts.out, kept.join("\n") + (kept.length ? "\n" : ""));
   return { written: kept.length, skipped };

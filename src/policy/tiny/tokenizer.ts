@@ -52,6 +52,8 @@ export const BASE_PIECES = [
   "high",
   "frames",
   "error",
+  // Capitals stand alone (codes, option letters): all of them, so an unseen code is not <unk>.
+  ..."ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 ];
 
 // Words are lower-case runs (optionally capitalized); other capitals stand alone, so codes like
