@@ -143,6 +143,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   // The live model starts from the init (SFT) weights or the latest checkpoint; the reference stays at init.
   const latest = o.resume ? run.latestCheckpoint() : undefined;
   const init = loadTiny(c.init);
+  if (!latest) writeFileAtomic(join(runDir, "init.json"), JSON.stringify({ path: resolve(c.init), version: init.version }) + "\n");
   let live: LoadedTiny = init;
   let state: TrainerState = { step: 0, best: null };
   let optimizerState: AdamWState | undefined;
