@@ -5,6 +5,7 @@
  *
  *   train-framemind sft --config FILE [--data TEACHER.jsonl] [--out RUN_DIR] [--resume RUN_DIR] [--group.field VALUE ...]
  *   train-framemind teacher --dataset FILE.jsonl --out TRAJ.jsonl [--uniform FRAMES:RUNG] [--frame-cache DIR (default .framemind-cache)]
+ *   train-framemind export --from CHECKPOINT_DIR --to MODEL_DIR [--card CARD.json]
  *
  * Config flags: every config field can be set as --group.field VALUE (e.g. --optim.lr 1e-3,
  * --run.steps 500); short aliases: --data, --out, --steps, --batch-size, --lr, --seed, --threads.
@@ -119,6 +120,7 @@ const exportCmd: Command = {
 export const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
   sft: async () => sft,
   teacher: async () => teacher,
+  export: async () => exportCmd,
   grpo: async () => (await import("../train/grpo/command.js")).grpoCommand,
   run: async () => (await import("../train/grpo/command.js")).runCommand,
 };
