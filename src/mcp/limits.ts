@@ -4,6 +4,7 @@
  * with a tool error instead of queueing forever.
  */
 import { FramemindError } from "../errors.js";
+import { Semaphore } from "../util/semaphore.js";
 
 /** Anything that runs work inside a concurrency slot (the HTTP service passes its WorkQueue). */
 export interface Gate {
@@ -12,52 +13,18 @@ export interface Gate {
 
 /** The gate of a standalone MCP server (stdio, or HTTP without the service's queue). */
 export class CallGate implements Gate {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
+  private readonly slots: Semaphore;
 
-  constructor(readonly maxConcurrent: number, readonly maxQueued: number) {}
+  constructor(readonly maxConcurrent: number, readonly maxQueued: number) {
+    this.slots = new Semaphore(maxConcurrent, maxQueued, () => new FramemindError("FM_ERR_SERVER_BUSY", { running: this.slots.running, queued: this.slots.queued, retryAfter: 5 }));
+  }
 
   /** Runs fn inside a slot; an abort while waiting leaves the line without running fn. */
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.acquire(signal);
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.slots.run(fn, signal);
   }
 
   stats(): { active: number; queued: number } {
-    return { active: this.active, queued: this.waiters.length };
-  }
-
-  private async acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw new FramemindError("FM_ERR_CANCELLED");
-    if (this.active < this.maxConcurrent) {
-      this.active++;
-      return;
-    }
-    if (this.waiters.length >= this.maxQueued) {
-      throw new FramemindError("FM_ERR_SERVER_BUSY", { running: this.active, queued: this.waiters.length, retryAfter: 5 });
-    }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiters.indexOf(go);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new FramemindError("FM_ERR_CANCELLED"));
-      };
-      const go = () => {
-        signal?.removeEventListener("abort", onAbort);
-        this.active++;
-        resolve();
-      };
-      this.waiters.push(go);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  private release(): void {
-    this.active--;
-    this.waiters.shift()?.();
+    return { active: this.slots.running, queued: this.slots.queued };
   }
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { asFramemindError, FramemindError } from "../errors.js";
+import { Semaphore } from "../util/semaphore.js";
 
 export interface RunOptions {
   timeoutMs: number;
@@ -40,42 +41,6 @@ const CHILD_ENV: NodeJS.ProcessEnv = {
   GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864",
 };
 
-class Semaphore {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
-  constructor(public limit: number) {}
-  async acquire(signal?: AbortSignal): Promise<void> {
-    if (this.active < this.limit) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiters.indexOf(go);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new FramemindError("FM_ERR_CANCELLED"));
-      };
-      const go = () => {
-        signal?.removeEventListener("abort", onAbort);
-        this.active++;
-        resolve();
-      };
-      this.waiters.push(go);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-  release(): void {
-    this.active--;
-    const next = this.waiters.shift();
-    if (next) next();
-  }
-  get queued(): number {
-    return this.waiters.length;
-  }
-  get running(): number {
-    return this.active;
-  }
-}
 
 const pool = new Semaphore(Math.max(1, availableParallelism()));
 const live = new Set<ChildProcess>();
