@@ -4,6 +4,7 @@
  * new-evidence rates, turns, tokens) and one row per run for comparisons / ablations.
  * Usage: node dist/src/train/grpo/report.js stats runs/run-flawed/summary.json
  *        node dist/src/train/grpo/report.js runs runs/ablate/base runs/ablate/kl0 ...
+ *        node dist/src/train/grpo/report.js test MODEL_DIR DATASET.jsonl OUT.json   (greedy, the trainer's own evaluate)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -66,4 +67,17 @@ const args = process.argv.slice(2).filter((a) => a !== "--");
 if (args[0] === "stats" || args[0] === "runs") {
   const [kind, ...rest] = args;
   console.log(kind === "stats" ? rest.map(summaryStats).join("\n\n") : runsTable(rest));
+} else if (args[0] === "test" && args.length >= 4) {
+  const [, model, dataset, out] = args as [string, string, string, string];
+  const { loadTiny } = await import("../../policy/tiny/checkpoint.js");
+  const { loadSplit } = await import("../grpo.js");
+  const { parseGrpoConfig } = await import("./config.js");
+  const { tinyTrainable } = await import("./tiny.js");
+  const { evaluate } = await import("./trainer.js");
+  const { writeFileSync } = await import("node:fs");
+  const loaded = loadTiny(model);
+  const e = await evaluate(tinyTrainable(loaded), await loadSplit(dataset), parseGrpoConfig({ data: { val: "" } }));
+  writeFileSync(out, JSON.stringify({ model, version: loaded.version, dataset, ...e }, null, 2) + "\n");
+  console.log([STATS_HEADER, statsRow(model, e.stats)].join("\n"));
+  await loaded.model.release();
 }
