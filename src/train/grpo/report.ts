@@ -4,7 +4,7 @@
  * new-evidence rates, turns, tokens) and one row per run for comparisons / ablations.
  * Usage: node dist/src/train/grpo/report.js stats runs/run-flawed/summary.json
  *        node dist/src/train/grpo/report.js runs runs/ablate/base runs/ablate/kl0 ...
- *        node dist/src/train/grpo/report.js test MODEL_DIR DATASET.jsonl OUT.json   (greedy, the trainer's own evaluate)
+ *        node dist/src/train/grpo/report.js test MODEL_DIR DATASET.jsonl OUT.json [LIMIT]  (greedy, the trainer's evaluate)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -68,7 +68,7 @@ if (args[0] === "stats" || args[0] === "runs") {
   const [kind, ...rest] = args;
   console.log(kind === "stats" ? rest.map(summaryStats).join("\n\n") : runsTable(rest));
 } else if (args[0] === "test" && args.length >= 4) {
-  const [, model, dataset, out] = args as [string, string, string, string];
+  const [, model, dataset, out, limit] = args as [string, string, string, string, string | undefined];
   const { loadTiny } = await import("../../policy/tiny/checkpoint.js");
   const { loadSplit } = await import("../grpo.js");
   const { parseGrpoConfig } = await import("./config.js");
@@ -76,7 +76,7 @@ if (args[0] === "stats" || args[0] === "runs") {
   const { evaluate } = await import("./trainer.js");
   const { writeFileSync } = await import("node:fs");
   const loaded = loadTiny(model);
-  const e = await evaluate(tinyTrainable(loaded), await loadSplit(dataset), parseGrpoConfig({ data: { val: "" } }));
+  const e = await evaluate(tinyTrainable(loaded), await loadSplit(dataset, Number(limit ?? 0)), parseGrpoConfig({ data: { val: "" } }));
   writeFileSync(out, JSON.stringify({ model, version: loaded.version, dataset, ...e }, null, 2) + "\n");
   console.log([STATS_HEADER, statsRow(model, e.stats)].join("\n"));
   await loaded.model.release();
