@@ -20,7 +20,7 @@ const usage =
 
 const Flags = z
   .object({
-    policy: z.string().default("openai"),
+    policy: z.string().optional(),
     options: z.array(z.string()).min(2).optional(),
     item: z.string().regex(/^.+:[^:]+$/, "--item looks like FILE:ID").optional(),
     maxTurns: z.coerce.number().int().min(1).max(16).optional(),
@@ -112,13 +112,15 @@ export const command: Command = {
       nativeTools: values["native-tools"],
       topP: values["top-p"],
     });
+    // The embedded model is the default; a --base-url means a remote OpenAI-compatible model.
+    const policyName = f.policy ?? (f.baseUrl ? "openai" : "tiny");
     const fromItem = f.item ? await loadItem(f.item) : undefined;
     const video = positionals[0] ?? (fromItem ? videoPath(fromItem.file, fromItem.item) : undefined);
     const question = positionals[1] ?? fromItem?.item.question;
     if (!video || !question) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `give VIDEO and "question" (or --item FILE:ID)\nusage: ${usage}` });
     const options = f.options ? letterOptions(f.options) : positionals[1] === undefined ? fromItem?.item.options : undefined;
     // The embedded model reads the tiny ladder; remote VLMs the qwen one.
-    const ladder = f.ladder ?? (f.policy.startsWith("tiny") ? "tiny" : "qwen");
+    const ladder = f.ladder ?? (policyName.startsWith("tiny") ? "tiny" : "qwen");
 
     const config: PolicyConfig = {
       ladder,
@@ -133,8 +135,8 @@ export const command: Command = {
       },
       ...(f.frames !== undefined ? { frames: f.frames, rung: f.rung } : {}),
     };
-    if (!policyNames().includes(f.policy)) throw new FramemindError("FM_ERR_POLICY_UNKNOWN", { policy: f.policy, policies: policyNames().join(", ") });
-    const policy = await createPolicy(f.policy, config);
+    if (!policyNames().includes(policyName)) throw new FramemindError("FM_ERR_POLICY_UNKNOWN", { policy: policyName, policies: policyNames().join(", ") });
+    const policy = await createPolicy(policyName, config);
 
     const controller = new AbortController();
     const onSigint = () => controller.abort();
@@ -149,7 +151,7 @@ export const command: Command = {
           ladder,
           ...(f.maxTurns !== undefined ? { maxTurns: f.maxTurns } : {}),
           ...(f.budget !== undefined ? { maxVisualTokens: f.budget } : {}),
-          ...(f.frames !== undefined && f.policy !== "uniform" ? { firstObservation: { frames: f.frames, rung: f.rung! } } : {}),
+          ...(f.frames !== undefined && policyName !== "uniform" ? { firstObservation: { frames: f.frames, rung: f.rung! } } : {}),
           ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
           ...(values.roots ? { paths: { roots: csv(values.roots) } } : {}),
         },
