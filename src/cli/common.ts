@@ -77,3 +77,16 @@ export class Progress {
     else process.stderr.write(line + "\n");
   }
 }
+
+/** Entry point of a bin: the exit code of `main`, or 1 (with the stack) for a bug that escaped. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

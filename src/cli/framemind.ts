@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `framemind`: one subcommand per module in ./commands, loaded on demand. */
-import { guarded, type Command } from "./common.js";
+import { guarded, runMain, type Command } from "./common.js";
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   doctor: () => import("./commands/doctor.js"),
@@ -38,12 +38,4 @@ async function main(argv: string[]): Promise<number> {
   return guarded(() => command.run(argv.slice(1)));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  },
-);
+runMain(() => main(process.argv.slice(2)));

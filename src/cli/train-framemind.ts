@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FramemindError } from "../errors.js";
-import { guarded, printJson, Progress, type Command } from "./common.js";
+import { guarded, printJson, Progress, runMain, type Command } from "./common.js";
 
 /** `--a.b value`, `--a.b=value`, booleans as `--flag` before another flag or the end. */
 export function splitFlags(argv: readonly string[]): { flags: Record<string, string>; positionals: string[] } {
@@ -144,12 +144,4 @@ async function main(argv: string[]): Promise<number> {
   return guarded(() => cmd.run(rest));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  },
-);
+runMain(() => main(process.argv.slice(2)));
