@@ -153,8 +153,9 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
     state = live.meta["trainer"] as TrainerState;
     log(`resuming ${runDir} at step ${state.step}`);
   }
-  // With fresh init weights the live model IS init, so the reference needs its own copy.
-  const ref = c.update.beta > 0 ? (latest ? init.model : loadTiny(c.init).model) : null;
+  // With fresh init weights the live model IS init, so the reference needs its own copy. It is
+  // kept with beta = 0 too: the reported KL then measures the drift the ablation lets happen.
+  const ref = latest ? init.model : loadTiny(c.init).model;
   const optimizer = makeOptimizer(c);
   if (optimizerState) optimizer.setState(optimizerState);
   const trainable = tinyTrainable(live);
@@ -239,7 +240,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   // Exit checkpoint (SIGINT/SIGTERM, stopAfter): the last completed step, unless already saved.
   if (state.step > 0 && savedAt !== state.step) checkpoint();
   writePlot();
-  await Promise.all([init.model.release(), ...(live !== init ? [live.model.release()] : []), ...(ref && ref !== init.model ? [ref.release()] : [])]);
+  await Promise.all([init.model.release(), ...(live !== init ? [live.model.release()] : []), ...(ref !== init.model ? [ref.release()] : [])]);
   return { runDir, steps: state.step, interrupted, best: state.best ? { ...state.best, path: join(runDir, "best") } : null, lastCheckpoint };
 }
 

@@ -79,7 +79,7 @@ export const GrpoConfigSchema = z
         epsLow: z.number().min(0).max(1).default(0.2),
         /** Clip-higher (DAPO): a larger upper bound keeps low-probability good tokens growing. */
         epsHigh: z.number().min(0).default(0.28),
-        /** KL(pi || ref) weight, k3 estimator; 0 drops the reference model entirely. */
+        /** KL(pi || ref) weight, k3 estimator; 0 drops the KL term (KL is still reported). */
         beta: z.number().min(0).default(0.01),
         /** Old log-probs: as sampled during the rollout, or recomputed by a forward pass before the update. */
         oldLogprobs: z.enum(["rollout", "recompute"]).default("rollout"),

@@ -95,7 +95,7 @@ export function grade(r: Rollout, c: GrpoConfig): GradedRollout {
 export interface TrainerParts {
   config: GrpoConfig;
   model: TransformerModel;
-  /** Frozen reference (null when beta = 0). */
+  /** Frozen reference (the init weights); null = no KL term and no KL reported. */
   ref: TransformerModel | null;
   optimizer: AdamW;
   trainable: TrainablePolicy;

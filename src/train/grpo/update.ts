@@ -95,7 +95,8 @@ async function prepare(rows: readonly TrainRow[], model: TransformerModel, ref: 
     for (let i = 0; i < n; i++) if (packed.lossMask[i]) gap.max = Math.max(gap.max ?? 0, Math.abs(fresh[i]! - sampled[i]!));
     if (o.oldLogprobs === "recompute") old = fresh;
   }
-  const refLogprobs = o.beta > 0 && ref ? await ref.logprobs(packed) : new Float32Array(n);
+  // With beta = 0 the reference is still fed (when given) so the reported KL measures the drift.
+  const refLogprobs = ref ? await ref.logprobs(packed) : new Float32Array(n);
   let tokens = 0;
   for (let i = 0; i < n; i++) tokens += packed.lossMask[i]!;
   return { batch: { ...packed, oldLogprobs: old, refLogprobs, advantages }, tokens };
