@@ -108,15 +108,17 @@ export function addFixtures(server: McpServer, runtime: McpRuntime): McpServer {
     return text("Reconnection test completed successfully.");
   });
   server.registerTool("test_sampling", { description: "fixture: sampling", inputSchema: { prompt: z.string() } }, async ({ prompt }, extra) => {
-    const r = await server.server.createMessage({ messages: [{ role: "user", content: { type: "text", text: prompt } }], maxTokens: 100 }, { signal: extra.signal });
+    const r = await server.server.createMessage({ messages: [{ role: "user", content: { type: "text", text: prompt } }], maxTokens: 100 }, { signal: extra.signal, relatedRequestId: extra.requestId });
     return text(`LLM response: ${r.content.type === "text" ? r.content.text : "(non-text)"}`);
   });
-  const elicit = (message: string, requestedSchema: Record<string, unknown>) => async () => {
-    const r = await server.server.request({ method: "elicitation/create", params: { mode: "form", message, requestedSchema } }, ElicitResultSchema);
+  // relatedRequestId: the request rides on the tool call's own stream, not the standalone GET
+  // stream, which the client may not have opened yet (that race made this scenario flaky).
+  const elicit = (message: string, requestedSchema: Record<string, unknown>) => async (_args: unknown, extra: { requestId: string | number }) => {
+    const r = await server.server.request({ method: "elicitation/create", params: { mode: "form", message, requestedSchema } }, ElicitResultSchema, { relatedRequestId: extra.requestId });
     return text(`User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
   };
-  server.registerTool("test_elicitation", { description: "fixture: elicitation", inputSchema: { message: z.string() } }, async ({ message }) =>
-    elicit(message, { type: "object", properties: { response: { type: "string", description: "User's response" } }, required: ["response"] })(),
+  server.registerTool("test_elicitation", { description: "fixture: elicitation", inputSchema: { message: z.string() } }, async ({ message }, extra) =>
+    elicit(message, { type: "object", properties: { response: { type: "string", description: "User's response" } }, required: ["response"] })({}, extra),
   );
   server.registerTool(
     "test_elicitation_sep1034_defaults",
