@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getClip, type LadderName } from "../src/video/index.js";
 import { round1, rungSchema, seconds } from "./get_frames.js";
-import type { FramesOutput, Tool } from "./types.js";
+import { extractOptions, framesOutput, type FramesOutput, type Tool } from "./types.js";
 
 const schema = (ladder: LadderName) =>
   z
@@ -20,8 +20,8 @@ export const getClipTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
   async run(video, args, ctx) {
     const r = await getClip(
       { video, start: round1(args.start), end: round1(args.end), count: args.count, resolution: { ladder: ctx.ladder, rung: args.rung } },
-      { ...ctx.paths, signal: ctx.signal, timeoutMs: ctx.timeoutMs, maxFrames: ctx.maxFrames, maxDurationS: ctx.maxDurationS },
+      extractOptions(ctx),
     );
-    return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung: args.rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video };
+    return framesOutput(r, args.rung);
   },
 };

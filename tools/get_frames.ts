@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getFrames, rungNames, type LadderName } from "../src/video/index.js";
-import type { FramesOutput, Tool } from "./types.js";
+import { extractOptions, framesOutput, type FramesOutput, type Tool } from "./types.js";
 
 /** Timestamps travel at 0.1 s resolution, as the protocol writes them. */
 export const seconds = z.number().min(0).describe("seconds from the start of the video (0.1 s resolution)");
@@ -40,8 +40,8 @@ export const getFramesTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
         resolution: { ladder: ctx.ladder, rung: args.rung },
         mode: args.mode,
       },
-      { ...ctx.paths, signal: ctx.signal, timeoutMs: ctx.timeoutMs, maxFrames: ctx.maxFrames, maxDurationS: ctx.maxDurationS },
+      extractOptions(ctx),
     );
-    return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung: args.rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video };
+    return framesOutput(r, args.rung);
   },
 };

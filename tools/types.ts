@@ -4,7 +4,7 @@
  * agent; the MCP server extends the same schemas with `video`.
  */
 import type { z } from "zod";
-import type { Frame, FrameMode, LadderName, PathPolicy, VideoInfo } from "../src/video/index.js";
+import type { ExtractOptions, Frame, FrameMode, FramesResult, LadderName, PathPolicy, VideoInfo } from "../src/video/index.js";
 
 export interface ToolContext {
   ladder: LadderName;
@@ -37,4 +37,14 @@ export interface Tool<S extends z.ZodType, O> {
   /** Input schema as the policy sees it (no `video`). */
   schema: (ladder: LadderName) => S;
   run(video: string, args: z.infer<S>, ctx: ToolContext): Promise<O>;
+}
+
+/** The video layer's options for a tool call, from the tool context. */
+export function extractOptions(ctx: ToolContext): ExtractOptions {
+  return { ...ctx.paths, signal: ctx.signal, timeoutMs: ctx.timeoutMs, maxFrames: ctx.maxFrames, maxDurationS: ctx.maxDurationS };
+}
+
+/** A frames/clip result as the tools return it. */
+export function framesOutput(r: FramesResult, rung: string): FramesOutput {
+  return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video };
 }
