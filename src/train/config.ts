@@ -51,6 +51,8 @@ export const DataConfig = z
     valDataset: z.string().default(""),
     /** Questions of valDataset used per validation (0 = all). */
     valQuestions: z.number().int().min(0).default(60),
+    /** Validation answers through the agent loop ("agent") or from uniform frames in one turn ("FRAMES:RUNG", the uniform baseline's own protocol). */
+    valPolicy: z.string().regex(/^(agent|\d+:[a-z]+)$/).default("agent"),
     /** Persistent caches (frames/ decoded frames, evidence/ per-record frames), so ffmpeg decodes each request once across runs ("" = off). */
     frameCache: z.string().default(".framemind-cache"),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */

@@ -27,6 +27,7 @@ import { scoreAnswer } from "../eval/score.js";
 import { evidenceByTurn, setEvidenceCacheDir } from "../policy/tiny/evidence.js";
 import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
 import { createTinyPolicy } from "../policy/tiny/policy.js";
+import { createUniformPolicy } from "../policy/uniform.js";
 import { Tokenizer } from "../policy/tiny/tokenizer.js";
 import { buildContext, exampleLength, makeBatch, observationOf, PATCH_DIM, type Example } from "../policy/tiny/sequence.js";
 import type { SftConfig } from "./config.js";
@@ -137,8 +138,10 @@ export async function validationLoss(model: TransformerModel, examples: readonly
 }
 
 /** Accuracy of the live model answering through the real agent loop (greedy). */
-export async function validationAccuracy(loaded: LoadedTiny, datasetFile: string, items: readonly DatasetItem[]): Promise<{ accuracy: number; turns: number; visualTokens: number; invalid: number }> {
-  const policy = createTinyPolicy({ loaded });
+export async function validationAccuracy(loaded: LoadedTiny, datasetFile: string, items: readonly DatasetItem[], valPolicy = "agent"): Promise<{ accuracy: number; turns: number; visualTokens: number; invalid: number }> {
+  const tiny = createTinyPolicy({ loaded });
+  const [frames, rung] = valPolicy.split(":");
+  const policy = valPolicy === "agent" ? tiny : createUniformPolicy({ frames: Number(frames), rung: rung!, answerer: tiny });
   let correct = 0, turns = 0, tokens = 0, invalid = 0;
   for (const item of items) {
     const r = await answer({ video: videoPath(datasetFile, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny" } });
@@ -224,7 +227,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const row: Record<string, number> = {};
     if (val?.examples.length) row.loss = await validationLoss(model, val.examples, cfg.run.batchSize);
     if (valItems.length) {
-      const a = await validationAccuracy({ ...loaded, version: `step-${state.step}` }, cfg.data.valDataset, valItems);
+      const a = await validationAccuracy({ ...loaded, version: `step-${state.step}` }, cfg.data.valDataset, valItems, cfg.data.valPolicy);
       row.accuracy = a.accuracy;
       row.turns = a.turns;
       row.visualTokens = a.visualTokens;
