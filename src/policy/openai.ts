@@ -78,6 +78,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 type Cfg = z.output<typeof OpenAIPolicyConfigSchema>;
 
+/** The text part before each image: its time and size (framemind-tiny on the server reads it back). */
+export function frameLabel(f: Pick<EvidenceFrame, "timestamp" | "width" | "height">): string {
+  return `Frame at t=${f.timestamp.toFixed(1)} s (${f.width}x${f.height}):`;
+}
+
+/** Inverse of frameLabel. */
+export function parseFrameLabel(text: string): { timestamp: number; width: number; height: number } | undefined {
+  const m = /^Frame at t=(-?\d+(?:\.\d+)?) s \((\d+)x(\d+)\):$/.exec(text.trim());
+  return m ? { timestamp: Number(m[1]), width: Number(m[2]), height: Number(m[3]) } : undefined;
+}
+
 /**
  * JPEG data URLs of one observation, reused across turns and questions: the video layer's cache
  * hands out the same RGB buffers for the same request, so buffer identity is the key.
@@ -111,7 +122,7 @@ export function createOpenAIPolicy(config: Cfg): Policy & { modelVersion: string
     if (frames.length === 0) return [];
     const urls = await jpegs(frames, signal);
     return frames.flatMap((f, i): ChatCompletionContentPart[] => [
-      { type: "text", text: `Frame at t=${f.timestamp.toFixed(1)} s (${f.width}x${f.height}):` },
+      { type: "text", text: frameLabel(f) },
       { type: "image_url", image_url: { url: urls[i]!, ...(config.imageDetail ? { detail: config.imageDetail } : {}) } },
     ]);
   }

@@ -165,15 +165,28 @@ function get(url: URL, target: { address: string; family: number }, signal: Abor
   });
 }
 
-/** Decodes a `data:[mime];base64,...` URL into a temp file. */
-export async function saveDataUrl(raw: string, dir: string, maxBytes: number): Promise<string> {
+/** The bytes of a `data:[mime][;base64],...` URL (`what` names it in errors, e.g. "the data: URL video"). */
+export function parseDataUrl(raw: string, maxBytes: number, what = "the data: URL"): { mime: string; bytes: Buffer } {
   const m = /^data:([^;,]*)(;[^,]*)?,/.exec(raw.slice(0, 256));
-  if (!m) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: "malformed data: URL" });
+  if (!m) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `malformed data: URL (${what})` });
   const isBase64 = /;base64/i.test(m[2] ?? "");
   const payload = raw.slice(m[0].length);
-  const bytes = isBase64 ? Buffer.from(payload, "base64") : Buffer.from(decodeURIComponent(payload), "latin1");
-  if (bytes.length === 0) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: "the data: URL is empty" });
-  if (bytes.length > maxBytes) throw new FramemindError("FM_ERR_SERVER_PAYLOAD_TOO_LARGE", { what: "the data: URL video", limit: maxBytes });
+  // Buffer.from skips characters outside the alphabet silently; a damaged URL must not pass as bytes.
+  if (isBase64 && /[^A-Za-z0-9+/=_\-\s]/.test(payload)) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `malformed data: URL (${what}): not base64` });
+  let bytes: Buffer;
+  try {
+    bytes = isBase64 ? Buffer.from(payload, "base64") : Buffer.from(decodeURIComponent(payload), "latin1");
+  } catch {
+    throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `malformed data: URL (${what}): bad percent-encoding` });
+  }
+  if (bytes.length === 0) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `${what} is empty` });
+  if (bytes.length > maxBytes) throw new FramemindError("FM_ERR_SERVER_PAYLOAD_TOO_LARGE", { what, limit: maxBytes });
+  return { mime: m[1] ?? "", bytes };
+}
+
+/** Decodes a `data:[mime];base64,...` URL into a temp file. */
+export async function saveDataUrl(raw: string, dir: string, maxBytes: number): Promise<string> {
+  const { bytes } = parseDataUrl(raw, maxBytes, "the data: URL video");
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${newId("data")}.bin`);
   await writeFile(path, bytes);

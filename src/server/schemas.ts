@@ -98,13 +98,28 @@ const VideoUrlPart = z.object({ type: z.literal("video_url"), video_url: z.objec
 const ImageUrlPart = z.object({ type: z.literal("image_url"), image_url: z.object({ url: z.string().min(1), detail: z.string().optional() }) });
 const ContentPart = z.union([TextPart, VideoUrlPart, ImageUrlPart]);
 
+const ToolCallSchema = z.object({
+  id: z.string().optional(),
+  type: z.literal("function").default("function"),
+  function: z.object({ name: z.string(), arguments: z.string().default("") }),
+});
+
 export const ChatMessageSchema = z
   .object({
     role: z.enum(["system", "developer", "user", "assistant", "tool"]),
     content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
     name: z.string().optional(),
+    /** Assistant turns that called tools natively (the openai policy echoes them back). */
+    tool_calls: z.array(ToolCallSchema).optional(),
+    /** Tool messages: which call this result answers. */
+    tool_call_id: z.string().optional(),
   })
   .loose();
+
+const ToolDefinitionSchema = z.object({
+  type: z.literal("function"),
+  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }).loose(),
+});
 
 export const ChatRequestSchema = z
   .object({
@@ -118,6 +133,9 @@ export const ChatRequestSchema = z
     top_p: z.number().min(0).max(1).nullable().optional(),
     seed: z.number().int().nullable().optional(),
     user: z.string().optional(),
+    /** framemind-tiny: accepted, but the model writes its calls in the text protocol (content), as vLLM without a tool parser. */
+    tools: z.array(ToolDefinitionSchema).optional(),
+    tool_choice: z.union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function") }).loose()]).optional(),
     /** FrameMind extensions (ignored by other servers). */
     framemind: z
       .object({ options: z.array(z.string()).min(2).max(26).optional(), max_turns: z.number().int().min(1).max(16).optional(), budget: z.number().int().positive().optional(), policy: z.string().optional() })
@@ -142,6 +160,7 @@ export const ChatCompletionSchema = z.object({
     }),
   ),
   usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+  system_fingerprint: z.string().optional().describe("framemind-tiny: the embedded model's version"),
   framemind: z.object({ trajectory_id: z.string(), timestamps: z.array(z.number()), viewer: z.string() }).optional(),
 });
 

@@ -5,14 +5,20 @@
  *     `video_url` part the video (file:// inside the roots, data:, http(s) when enabled, as vLLM
  *     accepts); the agent loop answers. Reasoning streams as `reasoning_content` deltas (as
  *     vLLM/DeepSeek reasoning models do), the answer as `content`.
- *   - `framemind-tiny` (the raw embedded policy, one protocol step over `image_url` parts) is
- *     not served yet: it needs image decoding in the video layer; it answers 404 model_not_found
- *     like any unknown model, in OpenAI's shape.
+ *   - `framemind-tiny`: the raw embedded policy, ONE step of the protocol over `image_url` parts
+ *     (data:, file:// inside the roots, http(s) when enabled), so the project's `openai` policy can
+ *     drive a real model end to end. The chat is read back into the policy's input by
+ *     ../chat-tiny.ts; the reply's `content` is the model's raw turn (`<think>` then `<tool_call>`
+ *     or `<answer>`). `tools` are accepted but calls come back in the text, as from a vLLM server
+ *     without a tool parser. Sampling: greedy unless `temperature` > 0 (then `top_p`, `seed`).
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { AgentEvent } from "../../agent/loop.js";
 import { FramemindError } from "../../errors.js";
+import { DEFAULT_MAX_NEW_TOKENS } from "../../policy/tiny/index.js";
+import type { Sampling } from "../../policy/types.js";
+import { evidenceOf, parseTinyChat, policyInputOf, TINY_MODEL } from "../chat-tiny.js";
 import type { QaOutcome } from "../engine.js";
 import { openaiErrorBody } from "../errors.js";
 import { localVideo, type LocalVideo } from "../inputs.js";
@@ -118,6 +124,70 @@ async function agentCompletion(services: ServerServices, request: FastifyRequest
   }
 }
 
+/** Greedy by default (the embedded model's own default); sampled when the client asks for a temperature. */
+function samplingOf(body: ChatRequest): Sampling | undefined {
+  if (!body.temperature) return undefined;
+  return { temperature: body.temperature, topP: body.top_p ?? 1, ...(body.seed != null ? { seed: body.seed } : {}) };
+}
+
+async function tinyCompletion(services: ServerServices, request: FastifyRequest, reply: FastifyReply, body: ChatRequest): Promise<unknown> {
+  const timeoutMs = services.config.limits.questionTimeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([clientGoneSignal(request, reply), timeout]);
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const run = async () => {
+    try {
+      const chat = parseTinyChat(body);
+      const evidence = await evidenceOf(chat, { config: services.config, tmpDir: services.tmpDir, signal });
+      const input = policyInputOf(chat, evidence, body.tools);
+      const { policy } = await services.policies.get("tiny");
+      return { input, policy };
+    } catch (e) {
+      throw timeout.aborted ? new FramemindError("FM_ERR_SERVER_TIMEOUT", { ms: timeoutMs }, { cause: e }) : e;
+    }
+  };
+  // Inputs are read and decoded before any reply byte, so a bad image is a plain HTTP error even when streaming.
+  const { input, policy } = await run();
+  const sampling = samplingOf(body);
+  const step = async () => {
+    try {
+      const s = await policy.step(input, { signal, ...(sampling ? { sampling } : {}) });
+      const prompt = s.usage?.promptTokens ?? 0;
+      const completion = s.usage?.completionTokens ?? 0;
+      const m = services.metrics;
+      m.tokens.inc({ kind: "visual" }, input.evidence.reduce((n, f) => n + f.tokens, 0));
+      m.tokens.inc({ kind: "prompt" }, prompt);
+      m.tokens.inc({ kind: "completion" }, completion);
+      return {
+        text: s.text,
+        finish: completion >= DEFAULT_MAX_NEW_TOKENS ? ("length" as const) : ("stop" as const),
+        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+      };
+    } catch (e) {
+      throw timeout.aborted ? new FramemindError("FM_ERR_SERVER_TIMEOUT", { ms: timeoutMs }, { cause: e }) : e;
+    }
+  };
+  const head = { id, created, model: TINY_MODEL, ...(policy.modelVersion ? { system_fingerprint: policy.modelVersion } : {}) };
+  if (!body.stream) {
+    const r = await step();
+    return reply.send({ ...head, object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: r.text }, finish_reason: r.finish, logprobs: null }], usage: r.usage });
+  }
+  const sse = openSse(reply);
+  const chunk = (choices: unknown[], more: Record<string, unknown> = {}) => sse.send({ ...head, object: "chat.completion.chunk", choices, ...more });
+  chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }]);
+  try {
+    const r = await step();
+    chunk([{ index: 0, delta: { content: r.text }, finish_reason: null, logprobs: null }]);
+    chunk([{ index: 0, delta: {}, finish_reason: r.finish, logprobs: null }]);
+    if (body.stream_options?.include_usage) chunk([], { usage: r.usage });
+  } catch (e) {
+    sse.send(openaiErrorBody(e));
+  }
+  finish(sse);
+  return reply;
+}
+
 function finish(sse: SseStream): void {
   sse.raw("[DONE]");
   sse.end();
@@ -125,7 +195,7 @@ function finish(sse: SseStream): void {
 
 export const openaiRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { docs } = services;
-  const models = [AGENT_MODEL];
+  const models = [AGENT_MODEL, TINY_MODEL];
 
   docs.add({ method: "get", path: "/v1/models", tag: "openai-compatible", summary: "Models served on /v1/chat/completions", errorShape: "openai", responses: { 200: { description: "list", content: { "application/json": ModelListSchema } } }, errors: [401, 429] });
   app.get("/v1/models", { config: { errorShape: "openai" } }, async () => ({
@@ -137,8 +207,11 @@ export const openaiRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     method: "post",
     path: "/v1/chat/completions",
     tag: "openai-compatible",
-    summary: "OpenAI-compatible chat completions over video (model framemind-agent)",
-    description: "framemind-agent: the last user message holds text parts (the question) and one video_url part. Optional `framemind: {options, max_turns, budget, policy}`. `stream: true` sends chat.completion.chunk events and `data: [DONE]`.",
+    summary: "OpenAI-compatible chat completions over video (framemind-agent) or frames (framemind-tiny)",
+    description:
+      "framemind-agent: the last user message holds text parts (the question) and one video_url part; the agent loop answers. Optional `framemind: {options, max_turns, budget, policy}`. " +
+      "framemind-tiny: one step of the embedded policy; the latest message with image_url parts (JPEG/PNG as data:, file:// in the roots, http(s) when enabled) is what it sees, each image after a text part `Frame at t=X s (WxH):`; the conversation in the format of the project's openai policy (question, options, earlier turns, observations) is its history. The content is the raw protocol turn. " +
+      "`stream: true` sends chat.completion.chunk events and `data: [DONE]`.",
     body: { "application/json": ChatRequestSchema },
     errorShape: "openai",
     responses: { 200: { description: "completion (or a chunk stream)", content: { "application/json": ChatCompletionSchema, "text/event-stream": undefined } } },
@@ -147,6 +220,7 @@ export const openaiRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
   app.post("/v1/chat/completions", { config: { work: true, errorShape: "openai" } }, async (request, reply) => {
     const body = parseInput(ChatRequestSchema, request.body ?? {});
     if (body.model === AGENT_MODEL) return trackWork(request, services.track(agentCompletion(services, request, reply, body)));
+    if (body.model === TINY_MODEL) return trackWork(request, services.track(tinyCompletion(services, request, reply, body)));
     throw new FramemindError("FM_ERR_SERVER_MODEL_NOT_FOUND", { model: body.model, models: models.join(", "), param: "model" });
   });
 };
