@@ -13,6 +13,7 @@ import { fileIdentity, resolveVideoPath, type PathPolicy } from "./paths.js";
 import { lastFrameTimeAtOrBefore, probeFile, type VideoInfo } from "./probe.js";
 import { clipTokens, targetSize, tokensFor, type Resolution, type Size } from "./resize.js";
 import { cacheKey, DiskStore, LruCache } from "./cache.js";
+import { nativeAvailable, nativeDecode, noteFallback } from "./native.js";
 import { availableParallelism } from "node:os";
 
 export type FrameMode = "exact" | "tolerant";
@@ -209,14 +210,17 @@ export interface DecodeTuning {
   processes: number;
   /** Decoder threads per input when a process has several (0 = ffmpeg's choice; a lone input always uses ffmpeg's choice). */
   threads: number;
+  /** In-process decoder threads when a request is one group (0 = libavcodec's choice). */
+  loneThreads: number;
 }
 
-const tuning: DecodeTuning = { processes: Math.max(1, availableParallelism()), threads: 1 };
+const tuning: DecodeTuning = { processes: Math.max(1, availableParallelism()), threads: 1, loneThreads: 0 };
 
 /** Overrides the process split / decoder threads (benchmarks measure the alternatives). */
 export function setDecodeTuning(t: Partial<DecodeTuning>): DecodeTuning {
   if (t.processes !== undefined) tuning.processes = Math.max(1, Math.floor(t.processes));
   if (t.threads !== undefined) tuning.threads = Math.max(0, Math.floor(t.threads));
+  if (t.loneThreads !== undefined) tuning.loneThreads = Math.max(0, Math.floor(t.loneThreads));
   return { ...tuning };
 }
 
@@ -242,6 +246,11 @@ function exactSegment(info: VideoInfo, targets: Target[]): Segment {
   return { seek: fromStart ? undefined : seek, length: targets[targets.length - 1]!.abs + afterWindow(info) - base, targets, pick: "window" };
 }
 
+/** Targets closer than this share one continuous decode (a new seek would land in the same GOP). */
+function mergeGap(info: VideoInfo): number {
+  return Math.max(info.keyframeInterval ?? 1, 0.5);
+}
+
 function plan(info: VideoInfo, times: number[], mode: FrameMode): Segment[] {
   const frameDur = 1 / info.fps;
   const lastFrame = Math.max(0, info.duration - frameDur / 2);
@@ -252,17 +261,66 @@ function plan(info: VideoInfo, times: number[], mode: FrameMode): Segment[] {
     return order.map((t) => ({ seek: Math.max(info.startTime, t.abs - frameDur / 2), length: Math.max(info.keyframeInterval ?? 1, frameDur) + frameDur, targets: [t], pick: "first" }));
   }
   // Nearby targets share one input: continuous decoding beats a new seek within a GOP.
-  const mergeGap = Math.max(info.keyframeInterval ?? 1, 0.5);
+  const gap = mergeGap(info);
   const runs: Target[][] = [];
   for (const t of order) {
     const cur = runs[runs.length - 1];
-    if (cur && t.abs - cur[cur.length - 1]!.abs < mergeGap) cur.push(t);
+    if (cur && t.abs - cur[cur.length - 1]!.abs < gap) cur.push(t);
     else runs.push([t]);
   }
   return runs.map((r) => exactSegment(info, r));
 }
 
 async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions, warnings: string[]): Promise<Frame[]> {
+  if (nativeAvailable()) {
+    try {
+      return await decodeInProcess(info, times, size, mode, opts);
+    } catch (e) {
+      // A stop is final; anything else the CLI may handle (odd containers, frames without timestamps).
+      if (e instanceof FramemindError && (e.code === "FM_ERR_CANCELLED" || e.code === "FM_ERR_VIDEO_TIMEOUT")) throw e;
+      throwIfAborted(opts.signal);
+      noteFallback(e);
+    }
+  }
+  return decodeWithCli(info, times, size, mode, opts, warnings);
+}
+
+/**
+ * The fast path: the same plan and process split as the CLI, each group one addon call on a pool
+ * thread (the file opened once per group, seeks and decoding in-process). The addon decodes on
+ * from a seek to the frame shown at each target, so variable frame rates need no second pass.
+ */
+async function decodeInProcess(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions): Promise<Frame[]> {
+  const groups = split(plan(info, times, mode), tuning.processes);
+  const out: Frame[] = new Array<Frame>(times.length);
+  const tokens = tokensFor(size);
+  await allOrNothing(
+    groups.map((g) => async (signal) => {
+      const targets = g.flatMap((s) => s.targets);
+      const r = await nativeDecode({
+        path: info.path,
+        times: targets.map((t) => t.abs),
+        mode,
+        width: size.width,
+        height: size.height,
+        rotation: info.rotation,
+        mergeGap: mergeGap(info),
+        frameDuration: 1 / info.fps,
+        // A lone group (a clip's span) decodes faster with frame threads, as in the CLI path.
+        threads: groups.length === 1 ? tuning.loneThreads : tuning.threads,
+        timeoutMs: opts.timeoutMs ?? 60_000,
+        signal,
+      });
+      targets.forEach((t, k) => {
+        out[t.index] = { timestamp: round3(Math.max(0, r.pts[k]! - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: r.frames[k]! };
+      });
+    }),
+    opts.signal,
+  );
+  return out;
+}
+
+async function decodeWithCli(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions, warnings: string[]): Promise<Frame[]> {
   const segs = plan(info, times, mode);
   const groups = split(segs, tuning.processes);
   const out: Frame[] = new Array<Frame>(times.length);

@@ -9,3 +9,4 @@ export * from "./images.js";
 export * from "./encode.js";
 export * from "./reference.js";
 export * from "./decode-image.js";
+export { decoderStatus, nativeStats, nativeStreamInfo, setDecoder, type DecoderChoice, type DecoderStatus, type NativeStreamInfo } from "./native.js";
