@@ -1,6 +1,10 @@
 # FrameMind: HTTP + MCP video QA on the embedded model (CPU only).
 FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+# The -dev packages, pkg-config and a compiler build the optional in-process decoder (native/libav)
+# during `npm ci`; without them npm skips it and frames come from the ffmpeg CLI.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg \
+      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config build-essential python3 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.json ./
 COPY src ./src
@@ -9,6 +13,7 @@ COPY prompts ./prompts
 COPY datasets ./datasets
 COPY models ./models
 COPY bench ./bench
+COPY native ./native
 RUN npm ci && npm prune --omit=dev
 ENV NODE_ENV=production
 # The allowed root for server-side paths; mount videos here (-v $PWD/videos:/data).

@@ -101,7 +101,7 @@ export function decoderStatus(): DecoderStatus {
   const { addon, error } = load();
   if (!addon) return { active: false, choice: c, reason: error ?? "unavailable" };
   const versions = addon.versions();
-  return { active: true, choice: c, reason: `in-process libav ${versions.ffmpeg ?? ""} (libavcodec ${versions.libavcodec ?? "?"})`, versions };
+  return { active: true, choice: c, reason: `libav ${versions.ffmpeg ?? "?"} (libavcodec ${versions.libavcodec ?? "?"}), ffmpeg CLI as fallback`, versions };
 }
 
 function addon(): LibavAddon | undefined {

@@ -7,9 +7,9 @@ import { fixtureVideo, tmpDir } from "../helpers/videos.js";
 
 const BIN = resolve("dist/src/cli/framemind.js");
 
-function cli(args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; json: Record<string, unknown> }> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000, env }, (err, stdout) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       done({ code: typeof code === "number" ? code : 1, json: stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {} });
     });
@@ -20,6 +20,16 @@ let video = "";
 beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` (npm test does) first`);
   video = await fixtureVideo({ width: 320, height: 180, fps: 25, frames: 50, gop: 25 });
+});
+
+describe("framemind doctor", () => {
+  it("reports the frame decoder, and FRAMEMIND_DECODER=cli turns the in-process one off", async () => {
+    const r = await cli(["doctor", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.json.decoder).toMatchObject({ active: expect.any(Boolean), reason: expect.any(String) });
+    const off = await cli(["doctor", "--json"], { ...process.env, FRAMEMIND_DECODER: "cli" });
+    expect(off.json.decoder).toMatchObject({ active: false, choice: "cli" });
+  });
 });
 
 describe("framemind probe / frames", () => {
