@@ -1,8 +1,9 @@
 /**
- * `npm run bench:video`: the video layer against a naive wrapper, the ffmpeg CLI floor and the
+ * `npm run bench:video`: the video layer's two decoders (the ffmpeg CLI path, and the in-process
+ * libav addon when it is installed) against a naive wrapper, the ffmpeg CLI floor and the
  * in-process peer (PyAV), side by side in one run, on a generated 120 s 1280x720 30 fps h264 video
- * with a keyframe every 60 frames. Prints a table (medians of repeats, ratios to naive) and
- * writes bench-results/video.json and bench-results/video.svg.
+ * with a keyframe every 60 frames. Prints a table (medians of repeats, ratios to naive and to
+ * PyAV) and writes bench-results/video.json and bench-results/video.svg.
  *
  * Usage: node dist/bench/video.js [--repeats N] [--cache-dir DIR] [--out DIR]
  */
@@ -15,6 +16,7 @@ import { Progress } from "../src/cli/common.js";
 import {
   binaries,
   binaryVersion,
+  decoderStatus,
   decodeSpan,
   encodeVideo,
   getClip,
@@ -22,6 +24,7 @@ import {
   naiveFrames,
   probe,
   setDecodeTuning,
+  setDecoder,
   spreadTimes,
   uniformTimes,
   type Resolution,
@@ -179,7 +182,7 @@ function svgChart(rows: Row[], title: string): string {
     .map((r, i) => {
       const y = 40 + i * (barH + 8);
       const w = Math.max(1, r.medianMs * scale);
-      const fill = r.name.startsWith("ours") ? "#2f7ed8" : "#999";
+      const fill = r.name.startsWith("libav") ? "#2f9e44" : r.name.startsWith("cli") || r.name.startsWith("cached") ? "#2f7ed8" : "#999";
       return `<text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="12">${escapeXml(r.name)}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${fill}"/><text x="${(left + w + 6).toFixed(1)}" y="${y + 15}" font-size="12">${r.medianMs.toFixed(1)} ms</text>`;
     })
     .join("\n");
@@ -205,22 +208,40 @@ async function main(): Promise<void> {
   const ffmpeg = binaryVersion(binaries().ffmpeg);
 
   const opts = { noCache: true };
+  const decoder = decoderStatus();
+  // Both decoders of the video layer, each case pinned to one (the in-process one only when installed).
+  const paths: Array<{ tag: string; choice: "cli" | "libav"; what: string }> = [{ tag: "cli", choice: "cli", what: "ffmpeg CLI path" }];
+  if (decoder.active) paths.push({ tag: "libav", choice: "libav", what: "in-process libav addon" });
+  const pinned = (choice: "cli" | "libav", run: () => Promise<unknown>) => () => {
+    setDecoder(choice);
+    return run();
+  };
   const cases: Case[] = [
     { name: "naive 8 frames", what: "8 ffmpeg spawns, accurate seek, PNG out, sequential", frames: 8, run: () => naiveFrames(video, overview) },
     { name: "floor: 1 frame, 1 process", what: "one ffmpeg process: seek + decode one frame", frames: 1, run: () => decodeSpan(video, { start: 60, frames: 1 }) },
     { name: "span decode 10 s", what: "one ffmpeg process decoding every frame of [50, 60] s", frames: 300, run: () => decodeSpan(video, { start: span.start, length: span.end - span.start }) },
-    { name: "ours tolerant 8 over 120 s", what: "getFrames mode tolerant, uniform overview", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "tolerant" }, opts) },
-    { name: "ours exact 8 over 120 s", what: "getFrames mode exact, uniform overview", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "exact" }, opts) },
-    { name: "ours exact 8 in 10 s", what: "getFrames exact, 8 frames over [50, 60] s", frames: 8, run: () => getFrames({ video, at: spanTimes, resolution, mode: "exact" }, opts) },
-    { name: "ours clip 16 in 10 s", what: "getClip 16 frames over [50, 60] s", frames: 16, run: () => getClip({ video, start: span.start, end: span.end, count: 16, resolution }, opts) },
-    { name: "ours cached repeat", what: "the same exact request again (memory cache)", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "exact" }) },
+    ...paths.flatMap(({ tag, choice, what }): Case[] => [
+      { name: `${tag} tolerant 8 over 120 s`, what: `${what}: getFrames tolerant, uniform overview`, frames: 8, run: pinned(choice, () => getFrames({ video, at: overview, resolution, mode: "tolerant" }, opts)) },
+      { name: `${tag} exact 8 over 120 s`, what: `${what}: getFrames exact, uniform overview`, frames: 8, run: pinned(choice, () => getFrames({ video, at: overview, resolution, mode: "exact" }, opts)) },
+      { name: `${tag} exact 8 in 10 s`, what: `${what}: getFrames exact, 8 frames over [50, 60] s`, frames: 8, run: pinned(choice, () => getFrames({ video, at: spanTimes, resolution, mode: "exact" }, opts)) },
+      { name: `${tag} clip 16 in 10 s`, what: `${what}: getClip 16 frames over [50, 60] s`, frames: 16, run: pinned(choice, () => getClip({ video, start: span.start, end: span.end, count: 16, resolution }, opts)) },
+    ]),
+    { name: "cached repeat", what: "the same exact request again (memory cache; no decoder involved)", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "exact" }) },
   ];
-  // Warm the probe cache (PyAV, too, opens the file once) and the frame cache for the cached case.
-  const warm = await getFrames({ video, at: overview, resolution, mode: "exact" });
-  const size = { width: warm.width, height: warm.height };
+  // Warm the probe cache (PyAV, too, opens the file once) and the frame cache for the cached case;
+  // read the frames back from both decoders.
+  const readBack: Record<string, number[]> = {};
+  let size = { width: 0, height: 0 };
+  for (const { tag, choice } of paths) {
+    setDecoder(choice);
+    const r = await getFrames({ video, at: overview, resolution, mode: "exact" }, opts);
+    size = { width: r.width, height: r.height };
+    readBack[tag] = r.frames.map((f) => readTopIndex(f.rgb, f.width, f.height));
+  }
+  setDecoder(undefined);
+  await getFrames({ video, at: overview, resolution, mode: "exact" });
   // Ten bars hold the index modulo 1024 (34 s): enough to tell a wrong seek from a right one.
   const expectedFrames = overview.map((t) => Math.floor(t * FPS + 1e-6) % 1024);
-  const oursFrames = warm.frames.map((f) => readTopIndex(f.rgb, f.width, f.height));
   const probePy = pyavOnce(video, overview.slice(0, 1), size, "keyframe");
   const py: { ok: boolean; note?: string; version?: string; exactFrames?: number[] } = { ok: probePy.ok, note: probePy.note, version: probePy.version };
   if (py.ok) {
@@ -237,17 +258,27 @@ async function main(): Promise<void> {
   }
   const progress = new Progress("bench", repeats * cases.length);
   const rows = await measureAll(cases, repeats, progress);
+  setDecoder(undefined);
 
   const get = (n: string) => rows.find((r) => r.name === n)?.medianMs;
   const naive = get("naive 8 frames")!;
   const targets = [
-    { target: "tolerant 8 frames >= 5x faster than naive", value: `${(naive / get("ours tolerant 8 over 120 s")!).toFixed(2)}x`, met: naive / get("ours tolerant 8 over 120 s")! >= 5 },
-    py.ok
-      ? { target: "exact 8 frames no slower than PyAV exact", value: `${get("ours exact 8 over 120 s")!.toFixed(0)} ms vs ${get("PyAV exact 8")!.toFixed(0)} ms`, met: get("ours exact 8 over 120 s")! <= get("PyAV exact 8")! }
-      : { target: "exact 8 frames no slower than PyAV exact", value: `skipped: ${py.note}`, met: null },
-    { target: "16-frame clip in 10 s <= 1.5x (floor + decode of the span)", value: `${get("ours clip 16 in 10 s")!.toFixed(0)} ms vs 1.5 x ${get("span decode 10 s")!.toFixed(0)} ms`, met: get("ours clip 16 in 10 s")! <= 1.5 * get("span decode 10 s")! },
-    { target: "cached repeat < 5 ms", value: `${get("ours cached repeat")!.toFixed(2)} ms`, met: get("ours cached repeat")! < 5 },
+    ...paths.flatMap(({ tag }) => {
+      const tol = get(`${tag} tolerant 8 over 120 s`)!;
+      const exact = get(`${tag} exact 8 over 120 s`)!;
+      const clip = get(`${tag} clip 16 in 10 s`)!;
+      return [
+        { target: `${tag}: tolerant 8 frames >= 5x faster than naive`, value: `${(naive / tol).toFixed(2)}x`, met: naive / tol >= 5 },
+        py.ok
+          ? { target: `${tag}: exact 8 frames no slower than PyAV exact`, value: `${exact.toFixed(0)} ms vs ${get("PyAV exact 8")!.toFixed(0)} ms`, met: exact <= get("PyAV exact 8")! }
+          : { target: `${tag}: exact 8 frames no slower than PyAV exact`, value: `skipped: ${py.note}`, met: null },
+        { target: `${tag}: 16-frame clip in 10 s <= 1.5x (floor + decode of the span)`, value: `${clip.toFixed(0)} ms vs 1.5 x ${get("span decode 10 s")!.toFixed(0)} ms`, met: clip <= 1.5 * get("span decode 10 s")! },
+      ];
+    }),
+    { target: "cached repeat < 5 ms", value: `${get("cached repeat")!.toFixed(2)} ms`, met: get("cached repeat")! < 5 },
   ];
+  /** The PyAV row a case compares with: keyframes for tolerant, exact for exact 8 over 120 s. */
+  const pyPeer = (name: string) => (/tolerant 8 over 120/.test(name) ? get("PyAV keyframe 8") : /exact 8 over 120/.test(name) ? get("PyAV exact 8") : undefined);
   const env = {
     date: new Date().toISOString(),
     node: process.version,
@@ -259,18 +290,26 @@ async function main(): Promise<void> {
     video: { path: video, width: info.width, height: info.height, fps: info.fps, duration: info.duration, codec: info.codec, keyframeInterval: info.keyframeInterval },
     request: { resolution, size, overview, span: { ...span, times: spanTimes } },
     pyav: py.ok ? { version: py.version } : { skipped: py.note },
+    decoder,
     tuning: setDecodeTuning({}),
     loadAverage: { start: loadStart, end: loadavg().map((x) => Math.round(x * 100) / 100) },
-    correctness: { expectedExactFrames: expectedFrames, oursExact: oursFrames, pyavExact: py.exactFrames ?? null },
+    correctness: { expectedExactFrames: expectedFrames, oursExact: readBack, pyavExact: py.exactFrames ?? null },
   };
   console.log(`ffmpeg ${env.ffmpeg}, ${env.cores} cores (${env.cpu}), node ${env.node}, median of ${repeats} repeats, frames ${size.width}x${size.height} (qwen low)`);
   console.log(`video: ${W}x${H} ${FPS} fps h264, ${SECONDS} s, keyframe every ${GOP} frames; load average ${env.loadAverage.start.join(" ")} at start, ${env.loadAverage.end.join(" ")} at end`);
-  console.log(`exact frames read back: ours ${oursFrames.join(",")}${py.exactFrames ? `, PyAV ${py.exactFrames.join(",")}` : ""}, expected ${expectedFrames.join(",")}`);
+  console.log(`frame decoder: ${decoder.active ? "in-process libav available" : "CLI only"} (${decoder.reason})`);
+  const shown = Object.entries(readBack).map(([tag, f]) => `${tag} ${f.join(",")}`);
+  console.log(`exact frames read back: ${shown.join("; ")}${py.exactFrames ? `; PyAV ${py.exactFrames.join(",")}` : ""}; expected ${expectedFrames.join(",")}`);
   console.log("");
-  console.log(`| ${"case".padEnd(30)} | ${"median ms".padStart(10)} | ${"vs naive".padStart(9)} | what`);
-  console.log(`|${"-".repeat(32)}|${"-".repeat(12)}|${"-".repeat(11)}|------`);
-  for (const r of rows) console.log(`| ${r.name.padEnd(30)} | ${r.medianMs.toFixed(1).padStart(10)} | ${(naive / r.medianMs).toFixed(2).padStart(8)}x | ${r.what}`);
+  console.log(`| ${"case".padEnd(30)} | ${"median ms".padStart(10)} | ${"vs naive".padStart(9)} | ${"vs PyAV".padStart(8)} | what`);
+  console.log(`|${"-".repeat(32)}|${"-".repeat(12)}|${"-".repeat(11)}|${"-".repeat(10)}|------`);
+  for (const r of rows) {
+    const peer = pyPeer(r.name);
+    const vsPy = peer === undefined ? "—" : `${(peer / r.medianMs).toFixed(2)}x`;
+    console.log(`| ${r.name.padEnd(30)} | ${r.medianMs.toFixed(1).padStart(10)} | ${(naive / r.medianMs).toFixed(2).padStart(8)}x | ${vsPy.padStart(8)} | ${r.what}`);
+  }
   if (!py.ok) console.log(`PyAV: skipped (${py.note})`);
+  if (!decoder.active) console.log(`in-process decoder: not measured (${decoder.reason})`);
   console.log("");
   for (const t of targets) console.log(`${t.met === null ? "SKIP" : t.met ? "MET " : "MISS"}  ${t.target}: ${t.value}`);
   mkdirSync(outDir, { recursive: true });

@@ -34,6 +34,10 @@
 /* Largest output accepted per frame side (guards a caller mistake, not a file). */
 #define MAX_SIDE 16384
 #define LOG_KEEP 1024
+/* Non-reference frames this many frame durations before a target are not decoded (exact mode). */
+#define SKIP_MARGIN_FRAMES 3
+/* run_from: a target's frame may have been skipped; run again from the same target without skipping. */
+#define RUN_REDO (-2)
 
 typedef struct {
   double t;
@@ -136,6 +140,15 @@ typedef struct {
   int eof;      /* demuxer exhausted and decoder flushed */
   int sent_flush;
   double start; /* stream start (seconds) */
+  /*
+   * Exact mode skips non-reference frames (nothing else needs them) whose packet pts is before
+   * skip_before (the pending target minus a margin). skipped_max is the latest pts sent while
+   * skipping since the last seek: if it lies after the frame chosen for a target, that target's
+   * frame may have been skipped (a long variable-rate frame) and the run is redone without skipping.
+   */
+  int allow_skip;
+  double skip_before;
+  double skipped_max;
 } Dec;
 
 /* The first video stream that is not a cover picture (as probe.ts picks it). */
@@ -175,10 +188,20 @@ static int open_input(Dec *d) {
     if (stopped(j)) return fail_stopped(j);
     return fail_av(j, "FM_ERR_VIDEO_NOT_A_VIDEO", "cannot open", err);
   }
-  err = avformat_find_stream_info(d->fmt, NULL);
-  if (stopped(j)) return fail_stopped(j);
-  if (err < 0) return fail_av(j, "FM_ERR_VIDEO_CORRUPT", "cannot read stream info", err);
+  /*
+   * MP4/MOV and Matroska/WebM headers describe the stream fully: skip find_stream_info, which
+   * decodes frames just to learn what the decoder learns anyway (tens of ms per open at 720p).
+   */
   d->sidx = pick_stream(d->fmt);
+  const char *iname = d->fmt->iformat ? d->fmt->iformat->name : "";
+  int header_complete = d->sidx >= 0 && (strstr(iname, "mp4") || strstr(iname, "matroska")) && d->fmt->streams[d->sidx]->codecpar->codec_id != AV_CODEC_ID_NONE &&
+                        d->fmt->streams[d->sidx]->codecpar->width > 0 && d->fmt->streams[d->sidx]->codecpar->height > 0;
+  if (!header_complete || !j->want_frames) {
+    err = avformat_find_stream_info(d->fmt, NULL);
+    if (stopped(j)) return fail_stopped(j);
+    if (err < 0) return fail_av(j, "FM_ERR_VIDEO_CORRUPT", "cannot read stream info", err);
+    d->sidx = pick_stream(d->fmt);
+  }
   if (d->sidx < 0) return fail(j, "FM_ERR_VIDEO_NO_VIDEO_STREAM", "no video stream");
   d->st = d->fmt->streams[d->sidx];
   for (unsigned i = 0; i < d->fmt->nb_streams; i++)
@@ -235,6 +258,7 @@ static int seek_to(Dec *d, double t) {
   if (err < 0) return fail_av(j, "FM_ERR_FALLBACK", "seek failed", err);
   avcodec_flush_buffers(d->dec);
   d->have_prev = 0;
+  d->skipped_max = -INFINITY;
   d->eof = 0;
   d->sent_flush = 0;
   return 0;
@@ -270,6 +294,12 @@ static int next_frame(Dec *d) {
       continue;
     }
     if (d->pkt->stream_index == d->sidx) {
+      int skip = 0;
+      if (d->allow_skip && d->pkt->pts != AV_NOPTS_VALUE) {
+        double p = d->pkt->pts * av_q2d(d->st->time_base);
+        if ((skip = p < d->skip_before) && p > d->skipped_max) d->skipped_max = p;
+      }
+      d->dec->skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
       err = avcodec_send_packet(d->dec, d->pkt);
       /* A damaged packet is skipped, as ffmpeg does; a stream of them is a corrupt file. */
       if (err < 0 && err != AVERROR(EAGAIN) && ++corrupt_packets > 64) {
@@ -342,6 +372,7 @@ static int answer(Dec *d, Target *tg, AVFrame *f) {
   Job *j = d->job;
   uint8_t *rgb = to_rgb(d, f);
   if (!rgb) return -1;
+  free(j->frames[tg->index]); /* answered before a redo */
   j->frames[tg->index] = rgb;
   j->pts[tg->index] = frame_time(d, f);
   return 0;
@@ -357,6 +388,7 @@ static int run_from(Dec *d, int i) {
   Target *tg = j->targets;
   const int first = i;
   const double t0 = tg[i].t;
+  d->skip_before = t0 - SKIP_MARGIN_FRAMES * j->frame_dur;
   const int tolerant = j->mode == MODE_TOLERANT;
   /* Tolerant: land half a frame early (some demuxers round a seek to the nearest frame). */
   double seek = tolerant ? t0 - j->frame_dur / 2 : t0;
@@ -383,9 +415,12 @@ static int run_from(Dec *d, int i) {
     double p = frame_time(d, d->cur);
     while (i < j->ntargets && p > tg[i].t + PTS_EPS) {
       /* The frame shown at t is the previous one; before the first frame, the first one. */
-      if (answer(d, &tg[i], d->have_prev ? d->prev : d->cur) < 0) return -1;
+      AVFrame *shown = d->have_prev ? d->prev : d->cur;
+      if (d->skipped_max > frame_time(d, shown) + PTS_EPS) return RUN_REDO;
+      if (answer(d, &tg[i], shown) < 0) return -1;
       i++;
     }
+    if (i < j->ntargets) d->skip_before = tg[i].t - SKIP_MARGIN_FRAMES * j->frame_dur;
     if (i >= j->ntargets) return i;
     av_frame_unref(d->prev);
     av_frame_move_ref(d->prev, d->cur);
@@ -396,6 +431,7 @@ static int run_from(Dec *d, int i) {
     if (r < 0) return -1;
     if (r == 0) {
       /* End of stream: the last frame is shown at every later target. */
+      if (d->skipped_max > frame_time(d, d->prev) + PTS_EPS) return RUN_REDO;
       while (i < j->ntargets) {
         if (answer(d, &tg[i], d->prev) < 0) return -1;
         i++;
@@ -419,7 +455,16 @@ static void execute(napi_env env, void *data) {
   d.job = j;
   if (open_input(&d) == 0 && j->want_frames) {
     qsort(j->targets, (size_t)j->ntargets, sizeof(Target), cmp_target);
-    for (int i = 0; i >= 0 && i < j->ntargets;) i = run_from(&d, i);
+    d.allow_skip = j->mode == MODE_EXACT;
+    for (int i = 0; i >= 0 && i < j->ntargets;) {
+      int next = run_from(&d, i);
+      if (next == RUN_REDO) {
+        d.allow_skip = 0;
+        next = run_from(&d, i);
+        d.allow_skip = 1;
+      }
+      i = next;
+    }
   }
   close_dec(&d);
   current_job = NULL;
