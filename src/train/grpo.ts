@@ -132,6 +132,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
     const saved = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as { grpo: unknown };
     config = parseGrpoConfig(saved.grpo);
     config.run.stopAfter = o.config.run.stopAfter;
+    config.run.maxSeconds = o.config.run.maxSeconds;
   }
   const c = config;
   const run = TrainRun.open({ dir: runDir, config: { grpo: c, versions: versions(), starts: starts(c) }, resume: !!o.resume, keep: 2 });
@@ -208,7 +209,9 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
 
   let interrupted = false;
   let ranHere = 0;
-  while (state.step < c.run.steps) {
+  const t0 = performance.now();
+  const outOfTime = () => c.run.maxSeconds > 0 && (performance.now() - t0) / 1000 >= c.run.maxSeconds;
+  while (state.step < c.run.steps && !(ranHere > 0 && outOfTime())) {
     if (o.signal?.aborted) {
       interrupted = true;
       break;
@@ -233,8 +236,9 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
     for (const t of samples) appendFileSync(samplesFile, JSON.stringify({ step: state.step, trajectory: t }) + "\n");
     plotPoints.push(toPoint(m));
     o.onStep?.(m, state.step, c.run.steps);
-    if ((c.eval.every > 0 && state.step % c.eval.every === 0) || state.step === c.run.steps) await validate();
-    if (run.due(state.step, c.run.checkpointEvery) || state.step === c.run.steps) checkpoint();
+    const last = state.step === c.run.steps || outOfTime();
+    if ((c.eval.every > 0 && state.step % c.eval.every === 0) || last) await validate();
+    if (run.due(state.step, c.run.checkpointEvery) || last) checkpoint();
     writePlot();
   }
   // Exit checkpoint (SIGINT/SIGTERM, stopAfter): the last completed step, unless already saved.

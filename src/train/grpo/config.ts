@@ -104,6 +104,8 @@ export const GrpoConfigSchema = z
         samplesPerStep: z.number().int().min(0).default(2),
         /** Stop after this many steps in this process (0 = no limit); for tests and short sessions. */
         stopAfter: z.number().int().min(0).default(0),
+        /** Wall-clock budget of this process in seconds (0 = none): the step that crosses it is the last, validated and checkpointed. */
+        maxSeconds: z.number().min(0).default(0),
       })
       .prefault({}),
   })
