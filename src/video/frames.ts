@@ -9,11 +9,12 @@
 import { FramemindError, throwIfAborted } from "../errors.js";
 import { binaries, ffmpegVersion, passthroughArgs } from "./binaries.js";
 import { runProcess } from "./process.js";
-import { fileIdentity, resolveVideoPath, type PathPolicy } from "./paths.js";
+import { fileIdentity, resolveVideoPath, type PathPolicy, type ResolvedFile } from "./paths.js";
 import { lastFrameTimeAtOrBefore, probeFile, type VideoInfo } from "./probe.js";
 import { clipTokens, targetSize, tokensFor, type Resolution, type Size } from "./resize.js";
 import { cacheKey, DiskStore, LruCache } from "./cache.js";
 import { nativeAvailable, nativeDecode, noteFallback } from "./native.js";
+import { lookupFrame, storeAccepts, storedVideo } from "./store.js";
 import { availableParallelism } from "node:os";
 
 export type FrameMode = "exact" | "tolerant";
@@ -138,7 +139,7 @@ async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean
     if (hit) return { ...hit, video: info, cached: true, decodeMs: 0 };
   }
   const t0 = performance.now();
-  const frames = await decode(info, times, size, mode, opts, warnings);
+  const frames = (await fromStore(file, info, times, size, mode, opts)) ?? (await decode(info, times, size, mode, opts, warnings));
   const perFrame = tokensFor(size);
   const result: FramesResult = {
     video: info,
@@ -156,6 +157,27 @@ async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean
     if (disk) await disk.set(key, serialize(result)).catch(() => undefined);
   }
   return result;
+}
+
+/**
+ * Frames from the per-video frame store (store.ts) when it is on and the video fits: the whole
+ * video decoded once at this size, then lookups. undefined = not applicable or failed (decode normally).
+ */
+async function fromStore(file: ResolvedFile, info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions): Promise<Frame[] | undefined> {
+  if (!storeAccepts(info.duration, info.frameCount, size)) return undefined;
+  try {
+    const v = await storedVideo(cacheKey([fileIdentity(file), size, info.rotation]), info.path, size, info.rotation, info.frameCount, opts.signal);
+    const tokens = tokensFor(size);
+    const frameDur = 1 / info.fps;
+    return targetTimes(info, times).map((t) => {
+      const k = lookupFrame(v, t.abs, mode, frameDur);
+      return { timestamp: round3(Math.max(0, v.pts[k]! - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: v.frames[k]! };
+    });
+  } catch (e) {
+    if (e instanceof FramemindError && e.code === "FM_ERR_CANCELLED") throw e;
+    noteFallback(e);
+    return undefined;
+  }
 }
 
 function requestedTimes(req: FramesRequest, info: VideoInfo): number[] {
@@ -214,7 +236,8 @@ export interface DecodeTuning {
   loneThreads: number;
 }
 
-const tuning: DecodeTuning = { processes: Math.max(1, availableParallelism()), threads: 1, loneThreads: 0 };
+// loneThreads 1: frame threads measured no faster for the in-process decoder on these shared 2-core machines.
+const tuning: DecodeTuning = { processes: Math.max(1, availableParallelism()), threads: 1, loneThreads: 1 };
 
 /** Overrides the process split / decoder threads (benchmarks measure the alternatives). */
 export function setDecodeTuning(t: Partial<DecodeTuning>): DecodeTuning {
@@ -251,10 +274,15 @@ function mergeGap(info: VideoInfo): number {
   return Math.max(info.keyframeInterval ?? 1, 0.5);
 }
 
+/** Requested times on the file timeline, a target past the last frame clamped onto it, in request order. */
+function targetTimes(info: VideoInfo, times: number[]): Target[] {
+  const lastFrame = Math.max(0, info.duration - 1 / info.fps / 2);
+  return times.map((t, index) => ({ abs: info.startTime + Math.min(t, lastFrame), index }));
+}
+
 function plan(info: VideoInfo, times: number[], mode: FrameMode): Segment[] {
   const frameDur = 1 / info.fps;
-  const lastFrame = Math.max(0, info.duration - frameDur / 2);
-  const order = times.map((t, index) => ({ abs: info.startTime + Math.min(t, lastFrame), index })).sort((a, b) => a.abs - b.abs);
+  const order = targetTimes(info, times).sort((a, b) => a.abs - b.abs);
   if (mode === "tolerant") {
     // One keyframe per target: seek lands on the keyframe at or before it; read at most one GOP.
     // Seek half a frame early: some demuxers round the seek time to the nearest frame, not down.

@@ -10,3 +10,4 @@ export * from "./encode.js";
 export * from "./reference.js";
 export * from "./decode-image.js";
 export { decoderStatus, nativeStats, nativeStreamInfo, setDecoder, type DecoderChoice, type DecoderStatus, type NativeStreamInfo } from "./native.js";
+export { enableFrameStore, frameStoreStats, type FrameStoreOptions } from "./store.js";

@@ -15,7 +15,8 @@ interface AddonOptions {
   path: string;
   /** Absolute times (file timeline, seconds); absent = open the file and report `info` only. */
   times?: number[];
-  mode?: "exact" | "tolerant";
+  /** "all": every frame of the file in presentation order (no times). */
+  mode?: "exact" | "tolerant" | "all";
   width?: number;
   height?: number;
   /** Clockwise display rotation applied after scaling (0, 90, 180, 270). */
@@ -28,6 +29,8 @@ interface AddonOptions {
   timeoutMs?: number;
   /** Element 0 set to 1 cancels the decode (checked between packets). */
   cancel?: Int32Array;
+  /** Mode "all": refuse files with more frames (FM_ERR_VIDEO_LIMIT). */
+  maxFrames?: number;
 }
 
 export interface NativeStreamInfo {
@@ -47,6 +50,7 @@ interface AddonResult {
   info: NativeStreamInfo;
   frames?: Buffer[];
   pts?: number[];
+  keys?: boolean[];
 }
 
 interface AddonError extends Error {
@@ -154,12 +158,33 @@ function toError(e: AddonError, path: string, timeoutMs: number): FramemindError
 
 /** Decodes `times` in one addon call (a libuv pool thread); rejects with a FramemindError. */
 export async function nativeDecode(req: NativeDecodeRequest): Promise<{ pts: number[]; frames: Buffer[] }> {
+  return inSlot(req.signal, (a) => callAddon(a, req, req.times.length));
+}
+
+export interface NativeDecodeAllRequest {
+  path: string;
+  width: number;
+  height: number;
+  rotation: number;
+  maxFrames: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Every frame of the file at one size, in presentation order, with keyframe flags (the frame store). */
+export async function nativeDecodeAll(req: NativeDecodeAllRequest): Promise<{ pts: number[]; frames: Buffer[]; keys: boolean[] }> {
+  const r = await inSlot(req.signal, (a) => callAddon(a, { ...req, mode: "all", threads: 0 }, undefined));
+  if (!r.keys || r.keys.length !== r.frames.length) throw new FramemindError("FM_ERR_INTERNAL", { reason: "the in-process decoder returned no keyframe flags" });
+  return { pts: r.pts, frames: r.frames, keys: r.keys };
+}
+
+async function inSlot<T extends { frames: Buffer[] }>(signal: AbortSignal | undefined, run: (a: LibavAddon) => Promise<T>): Promise<T> {
   const a = addon();
   if (!a) throw new FramemindError("FM_ERR_INTERNAL", { reason: "the in-process decoder is not available" });
-  await slots.acquire(req.signal);
+  await slots.acquire(signal);
   try {
     stats.calls++;
-    const r = await callAddon(a, req);
+    const r = await run(a);
     stats.frames += r.frames.length;
     return r;
   } finally {
@@ -167,7 +192,10 @@ export async function nativeDecode(req: NativeDecodeRequest): Promise<{ pts: num
   }
 }
 
-function callAddon(a: LibavAddon, req: NativeDecodeRequest): Promise<{ pts: number[]; frames: Buffer[] }> {
+type CallRequest = Omit<AddonOptions, "cancel"> & { path: string; timeoutMs: number; signal?: AbortSignal };
+
+/** One addon call; `expected` = the number of frames it must return (undefined: any, at least one). */
+function callAddon(a: LibavAddon, req: CallRequest, expected: number | undefined): Promise<{ pts: number[]; frames: Buffer[]; keys?: boolean[] }> {
   const cancel = new Int32Array(1);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -191,8 +219,8 @@ function callAddon(a: LibavAddon, req: NativeDecodeRequest): Promise<{ pts: numb
       a.decode({ ...opts, cancel }, (err, res) =>
         done(() => {
           if (err) reject(toError(err, req.path, req.timeoutMs));
-          else if (!res?.frames || !res.pts || res.frames.length !== req.times.length) reject(new FramemindError("FM_ERR_INTERNAL", { reason: "the in-process decoder returned no frames" }));
-          else resolve({ pts: res.pts, frames: res.frames });
+          else if (!res?.frames || !res.pts || res.frames.length === 0 || (expected !== undefined && res.frames.length !== expected)) reject(new FramemindError("FM_ERR_INTERNAL", { reason: "the in-process decoder returned no frames" }));
+          else resolve({ pts: res.pts, frames: res.frames, keys: res.keys });
         }),
       );
     } catch (e) {

@@ -29,6 +29,8 @@
 
 #define MODE_EXACT 0
 #define MODE_TOLERANT 1
+/* Every frame of the file in presentation order (the per-video frame store). */
+#define MODE_ALL 2
 /* Targets are matched with this slack (seconds), as the CLI path does. */
 #define PTS_EPS 1e-4
 /* Largest output accepted per frame side (guards a caller mistake, not a file). */
@@ -59,6 +61,8 @@ typedef struct {
   volatile int32_t *cancel;
   napi_ref cancel_ref;
   int want_frames; /* 0 = probe only */
+  int max_frames;  /* MODE_ALL: refuse files with more frames */
+  uint8_t *keys;   /* MODE_ALL: keyframe flags */
   /* outputs */
   double *pts;       /* per request index, seconds (file timeline) */
   uint8_t **frames;  /* per request index, width*height*3 bytes */
@@ -446,6 +450,46 @@ static int cmp_target(const void *a, const void *b) {
   return x < y ? -1 : x > y ? 1 : ((const Target *)a)->index - ((const Target *)b)->index;
 }
 
+/* MODE_ALL: decodes the file from its start, every frame in presentation order. */
+static void decode_all(Dec *d) {
+  Job *j = d->job;
+  int cap = 0;
+  for (;;) {
+    int r = next_frame(d);
+    if (r <= 0) {
+      if (r == 0 && j->ntargets == 0) fail(j, "FM_ERR_VIDEO_CORRUPT", "no frame could be decoded");
+      return;
+    }
+    if (j->ntargets >= j->max_frames) {
+      fail(j, "FM_ERR_VIDEO_LIMIT", "more than %d frames", j->max_frames);
+      return;
+    }
+    if (j->ntargets == cap) {
+      cap = cap ? cap * 2 : 256;
+      double *pts = realloc(j->pts, cap * sizeof(double));
+      if (pts) j->pts = pts;
+      uint8_t **frames = realloc(j->frames, cap * sizeof(uint8_t *));
+      if (frames) j->frames = frames;
+      uint8_t *keys = realloc(j->keys, (size_t)cap);
+      if (keys) j->keys = keys;
+      if (!pts || !frames || !keys) {
+        fail(j, "FM_ERR_INTERNAL", "out of memory");
+        return;
+      }
+    }
+    Target t = {0, j->ntargets};
+    j->frames[j->ntargets] = NULL;
+#ifdef AV_FRAME_FLAG_KEY
+    j->keys[j->ntargets] = (d->cur->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+    j->keys[j->ntargets] = d->cur->key_frame != 0;
+#endif
+    j->ntargets++;
+    if (answer(d, &t, d->cur) < 0) return;
+    av_frame_unref(d->cur);
+  }
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   Job *j = data;
@@ -453,7 +497,9 @@ static void execute(napi_env env, void *data) {
   Dec d;
   memset(&d, 0, sizeof d);
   d.job = j;
-  if (open_input(&d) == 0 && j->want_frames) {
+  if (open_input(&d) == 0 && j->want_frames && j->mode == MODE_ALL) {
+    decode_all(&d);
+  } else if (!j->code[0] && j->want_frames) {
     qsort(j->targets, (size_t)j->ntargets, sizeof(Target), cmp_target);
     d.allow_skip = j->mode == MODE_EXACT;
     for (int i = 0; i >= 0 && i < j->ntargets;) {
@@ -474,6 +520,7 @@ static void free_job(napi_env env, Job *j) {
   if (j->frames)
     for (int k = 0; k < j->ntargets; k++) free(j->frames[k]);
   free(j->frames);
+  free(j->keys);
   free(j->pts);
   free(j->targets);
   free(j->path);
@@ -537,6 +584,16 @@ static napi_value make_result(napi_env env, Job *j) {
   }
   set(env, res, "frames", frames);
   set(env, res, "pts", pts);
+  if (j->keys) {
+    napi_value keys;
+    napi_create_array_with_length(env, (size_t)j->ntargets, &keys);
+    for (int k = 0; k < j->ntargets; k++) {
+      napi_value b;
+      napi_get_boolean(env, j->keys[k] != 0, &b);
+      napi_set_element(env, keys, (uint32_t)k, b);
+    }
+    set(env, res, "keys", keys);
+  }
   return res;
 }
 
@@ -629,7 +686,15 @@ static napi_value js_decode(napi_env env, napi_callback_info cbinfo) {
   }
   char mode[16] = "exact";
   if (napi_get_named_property(env, o, "mode", &v) == napi_ok) napi_get_value_string_utf8(env, v, mode, sizeof mode, &len);
-  j->mode = strcmp(mode, "tolerant") == 0 ? MODE_TOLERANT : MODE_EXACT;
+  j->mode = strcmp(mode, "tolerant") == 0 ? MODE_TOLERANT : strcmp(mode, "all") == 0 ? MODE_ALL : MODE_EXACT;
+  if (j->mode == MODE_ALL) {
+    if (j->ntargets) {
+      free_job(env, j);
+      return throw_type(env, "mode \"all\" takes no times");
+    }
+    j->want_frames = 1;
+    j->max_frames = (int)get_num(env, o, "maxFrames", 100000);
+  }
   j->width = (int)get_num(env, o, "width", 0);
   j->height = (int)get_num(env, o, "height", 0);
   j->rotation = (int)get_num(env, o, "rotation", 0);
