@@ -164,14 +164,15 @@ async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean
  * video decoded once at this size, then lookups. undefined = not applicable or failed (decode normally).
  */
 async function fromStore(file: ResolvedFile, info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions): Promise<Frame[] | undefined> {
-  if (!storeAccepts(info.duration, info.frameCount, size)) return undefined;
+  if (!IN_PROCESS_CONTAINERS.test(info.container) || !storeAccepts(info.duration, info.frameCount, size)) return undefined;
+  throwIfAborted(opts.signal);
   try {
     const v = await storedVideo(cacheKey([fileIdentity(file), size, info.rotation]), info.path, size, info.rotation, info.frameCount, opts.signal);
     const tokens = tokensFor(size);
     const frameDur = 1 / info.fps;
     return targetTimes(info, times).map((t) => {
       const k = lookupFrame(v, t.abs, mode, frameDur);
-      return { timestamp: round3(Math.max(0, v.pts[k]! - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: v.frames[k]! };
+      return { timestamp: round3(Math.max(0, showinfoTime(v.pts[k]!) - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: v.frames[k]! };
     });
   } catch (e) {
     if (e instanceof FramemindError && e.code === "FM_ERR_CANCELLED") throw e;
@@ -299,8 +300,20 @@ function plan(info: VideoInfo, times: number[], mode: FrameMode): Segment[] {
   return runs.map((r) => exactSegment(info, r));
 }
 
+/**
+ * Containers whose seeking (by index) the in-process path reproduces exactly; others (MPEG-TS,
+ * raw streams, ...) seek by byte search, where ffmpeg's -ss differs, so they stay on the CLI path.
+ */
+const IN_PROCESS_CONTAINERS = /^(mov,mp4|matroska|avi$)/;
+
+/** The CLI path reads pts from showinfo's pts_time (6 significant digits): round alike so both paths report the same times. */
+function showinfoTime(x: number): number {
+  return Number(x.toPrecision(6));
+}
+
 async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions, warnings: string[]): Promise<Frame[]> {
-  if (nativeAvailable()) {
+  throwIfAborted(opts.signal);
+  if (nativeAvailable() && IN_PROCESS_CONTAINERS.test(info.container)) {
     try {
       return await decodeInProcess(info, times, size, mode, opts);
     } catch (e) {
@@ -340,7 +353,7 @@ async function decodeInProcess(info: VideoInfo, times: number[], size: Size, mod
         signal,
       });
       targets.forEach((t, k) => {
-        out[t.index] = { timestamp: round3(Math.max(0, r.pts[k]! - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: r.frames[k]! };
+        out[t.index] = { timestamp: round3(Math.max(0, showinfoTime(r.pts[k]!) - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: r.frames[k]! };
       });
     }),
     opts.signal,

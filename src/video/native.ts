@@ -118,9 +118,9 @@ export function nativeAvailable(): boolean {
 
 const stats = { calls: 0, frames: 0, fallbacks: 0, lastFallback: "" };
 
-/** In-process decodes, frames, and requests that fell back to the CLI (with the last reason). */
-export function nativeStats(): typeof stats {
-  return { ...stats };
+/** In-process decodes (done and running), frames, and requests that fell back to the CLI (with the last reason). */
+export function nativeStats(): typeof stats & { running: number } {
+  return { ...stats, running: slots.running };
 }
 
 /** Records a request the CLI took over after the addon failed on it. */

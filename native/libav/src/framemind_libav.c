@@ -164,7 +164,8 @@ static int pick_stream(AVFormatContext *fmt) {
   return -1;
 }
 
-static int read_rotation(AVStream *st) {
+/* The display matrix (9 x 16.16/2.30 fixed point) of a stream, or NULL. */
+static const int32_t *display_matrix(AVStream *st) {
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
   const AVPacketSideData *sd = av_packet_side_data_get(st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX);
   const uint8_t *m = sd ? sd->data : NULL;
@@ -173,8 +174,13 @@ static int read_rotation(AVStream *st) {
   size_t size = 0;
   const uint8_t *m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
 #endif
-  if (!m || size < 9 * sizeof(int32_t)) return 0;
-  double r = av_display_rotation_get((const int32_t *)m);
+  return m && size >= 9 * sizeof(int32_t) ? (const int32_t *)m : NULL;
+}
+
+static int read_rotation(AVStream *st) {
+  const int32_t *m = display_matrix(st);
+  if (!m) return 0;
+  double r = av_display_rotation_get(m);
   if (!isfinite(r)) return 0;
   long cw = -lround(r);
   return (int)(((cw % 360) + 360) % 360);
@@ -234,6 +240,13 @@ static int open_input(Dec *d) {
   j->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
   j->time_base = av_q2d(d->st->time_base);
   j->stream_rotation = read_rotation(d->st);
+  /*
+   * The caller turns frames by probe's rotation; ffmpeg's autorotate also mirrors. A mirroring
+   * matrix, or a rotation other than the caller's, is left to the CLI so both paths agree.
+   */
+  const int32_t *m = display_matrix(d->st);
+  if (j->want_frames && m && ((double)m[0] * m[4] - (double)m[1] * m[3] < 0 || j->stream_rotation != j->rotation))
+    return fail(j, "FM_ERR_FALLBACK", "display matrix with mirroring or another rotation");
   if (!(d->pkt = av_packet_alloc()) || !(d->cur = av_frame_alloc()) || !(d->prev = av_frame_alloc())) return fail(j, "FM_ERR_INTERNAL", "out of memory");
   return 0;
 }
