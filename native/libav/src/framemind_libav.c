@@ -143,6 +143,7 @@ typedef struct {
   uint8_t *tmp; /* scaled, before rotation */
   int eof;      /* demuxer exhausted and decoder flushed */
   int sent_flush;
+  int pkt_pending; /* d->pkt was refused with EAGAIN: send it again after draining */
   double start; /* stream start (seconds) */
   /*
    * Exact mode skips non-reference frames (nothing else needs them) whose packet pts is before
@@ -274,6 +275,8 @@ static int seek_to(Dec *d, double t) {
   if (stopped(j)) return fail_stopped(j);
   if (err < 0) return fail_av(j, "FM_ERR_FALLBACK", "seek failed", err);
   avcodec_flush_buffers(d->dec);
+  av_packet_unref(d->pkt);
+  d->pkt_pending = 0;
   d->have_prev = 0;
   d->skipped_max = -INFINITY;
   d->eof = 0;
@@ -302,6 +305,13 @@ static int next_frame(Dec *d) {
       d->eof = 1;
       return 0;
     }
+    if (d->pkt_pending) {
+      d->pkt_pending = 0;
+      err = avcodec_send_packet(d->dec, d->pkt);
+      if (err == AVERROR(EAGAIN)) return fail(j, "FM_ERR_VIDEO_CORRUPT", "the decoder accepts no input");
+      av_packet_unref(d->pkt);
+      continue;
+    }
     err = av_read_frame(d->fmt, d->pkt);
     if (err < 0) {
       if (stopped(j)) return fail_stopped(j);
@@ -318,8 +328,12 @@ static int next_frame(Dec *d) {
       }
       d->dec->skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
       err = avcodec_send_packet(d->dec, d->pkt);
+      if (err == AVERROR(EAGAIN)) {
+        d->pkt_pending = 1; /* output first; this packet goes in on the next turn */
+        continue;
+      }
       /* A damaged packet is skipped, as ffmpeg does; a stream of them is a corrupt file. */
-      if (err < 0 && err != AVERROR(EAGAIN) && ++corrupt_packets > 64) {
+      if (err < 0 && ++corrupt_packets > 64) {
         av_packet_unref(d->pkt);
         return fail_av(j, "FM_ERR_VIDEO_CORRUPT", "decoding failed", err);
       }
