@@ -347,7 +347,7 @@ async function decodeInProcess(info: VideoInfo, times: number[], size: Size, mod
         rotation: info.rotation,
         mergeGap: mergeGap(info),
         frameDuration: 1 / info.fps,
-        // A lone group (a clip's span) decodes faster with frame threads, as in the CLI path.
+        // Tunable apart: a lone group (a clip's span) may gain from frame threads on an idle machine.
         threads: groups.length === 1 ? tuning.loneThreads : tuning.threads,
         timeoutMs: opts.timeoutMs ?? 60_000,
         signal,
