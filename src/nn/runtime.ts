@@ -13,7 +13,7 @@ export interface TensorValue {
 }
 
 export interface SessionOptions {
-  /** Defaults to os.availableParallelism(). */
+  /** Defaults to FRAMEMIND_THREADS when set, else os.availableParallelism(). */
   threads?: number;
   /** Write the ORT-optimized model here (debugging). */
   optimizedModelPath?: string;
@@ -40,6 +40,18 @@ function describe(name: string, v: TensorValue | undefined): string {
   return `  ${name}: ${v.type} [${v.dims.join(', ')}]${bad}`;
 }
 
+/**
+ * FRAMEMIND_THREADS caps onnxruntime's intra-op threads for every session of the process: with
+ * several training or eval processes on few cores, one thread each beats spinning pools.
+ */
+function envThreads(): number | undefined {
+  const raw = process.env.FRAMEMIND_THREADS;
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`FRAMEMIND_THREADS must be a positive integer, got '${raw}'`);
+  return n;
+}
+
 export class Session {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -48,7 +60,7 @@ export class Session {
   ) {}
 
   static async create(model: Uint8Array, opts: SessionOptions = {}): Promise<Session> {
-    const threads = opts.threads ?? os.availableParallelism();
+    const threads = opts.threads ?? envThreads() ?? os.availableParallelism();
     const s = await ort.InferenceSession.create(model, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
