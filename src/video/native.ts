@@ -119,8 +119,8 @@ export function nativeAvailable(): boolean {
 const stats = { calls: 0, frames: 0, fallbacks: 0, lastFallback: "" };
 
 /** In-process decodes (done and running), frames, and requests that fell back to the CLI (with the last reason). */
-export function nativeStats(): typeof stats & { running: number } {
-  return { ...stats, running: slots.running };
+export function nativeStats(): typeof stats & { running: number; queued: number } {
+  return { ...stats, running: slots.running, queued: slots.queued };
 }
 
 /** Records a request the CLI took over after the addon failed on it. */

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { asFramemindError, FramemindError } from "../errors.js";
 import { Semaphore } from "../util/semaphore.js";
+import { nativeStats } from "./native.js";
 
 export interface RunOptions {
   timeoutMs: number;
@@ -59,9 +60,14 @@ export function setProcessConcurrency(n: number): void {
   pool.limit = Math.max(1, Math.floor(n));
 }
 
-/** Live and queued process counts, for metrics and for tests asserting nothing is left. */
-export function processStats(): { running: number; queued: number; live: number } {
-  return { running: pool.running, queued: pool.queued, live: live.size };
+/**
+ * Decode jobs in flight, for metrics and for tests asserting nothing is left (or aborting one
+ * mid-decode): ffmpeg/ffprobe processes plus in-process decodes (framemind-libav), which take the
+ * place of ffmpeg processes when the addon is installed; `inProcess` has the latter alone.
+ */
+export function processStats(): { running: number; queued: number; live: number; inProcess: { running: number; queued: number } } {
+  const n = nativeStats();
+  return { running: pool.running + n.running, queued: pool.queued + n.queued, live: live.size + n.running, inProcess: { running: n.running, queued: n.queued } };
 }
 
 /** Runs a binary with an argument array (never a shell), inside the pool. */
