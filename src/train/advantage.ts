@@ -2,6 +2,9 @@
  * Group-relative advantages (DESIGN.md §6): A_i = (r_i - mean) / (std + 1e-6) within the G
  * rollouts of one question, shared by every generated token of the trajectory. A group whose
  * rewards are all equal carries no signal (every A_i would be 0) and is filtered out and counted.
+ * With `scaleByStd` false the advantage is only centred (Dr. GRPO): dividing by the group's std
+ * blows a group that differs only in the 0.1-weighted format part up to the same size as one
+ * that differs in correctness, which measured here pushed the policy toward format, not answers.
  */
 
 export const ADV_EPS = 1e-6;
@@ -18,13 +21,13 @@ export interface GroupAdvantages {
 }
 
 /** Population std, as GRPO implementations use for the group baseline. */
-export function groupAdvantages(rewards: readonly number[]): GroupAdvantages {
+export function groupAdvantages(rewards: readonly number[], scaleByStd = true): GroupAdvantages {
   const n = rewards.length;
   if (n === 0) return { advantages: [], mean: 0, std: 0, filtered: true };
   const mean = rewards.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / n);
   const filtered = rewards.every((r) => Math.abs(r - rewards[0]!) <= EQUAL_TOL);
-  return { advantages: rewards.map((r) => (filtered ? 0 : (r - mean) / (std + ADV_EPS))), mean, std, filtered };
+  return { advantages: rewards.map((r) => (filtered ? 0 : scaleByStd ? (r - mean) / (std + ADV_EPS) : r - mean)), mean, std, filtered };
 }
 
 export interface BatchAdvantages {
@@ -34,8 +37,8 @@ export interface BatchAdvantages {
   stats: { mean: number; std: number; min: number; max: number; absMean: number };
 }
 
-export function batchAdvantages(groupRewards: readonly (readonly number[])[]): BatchAdvantages {
-  const groups = groupRewards.map(groupAdvantages);
+export function batchAdvantages(groupRewards: readonly (readonly number[])[], scaleByStd = true): BatchAdvantages {
+  const groups = groupRewards.map((g) => groupAdvantages(g, scaleByStd));
   const kept = groups.filter((g) => !g.filtered).flatMap((g) => g.advantages);
   const n = kept.length;
   const mean = n ? kept.reduce((a, b) => a + b, 0) / n : 0;

@@ -146,6 +146,15 @@ describe("advantages", () => {
     expect(g.advantages.map((a) => Math.round(a * 1e4) / 1e4)).toEqual([1, -1, -1, 1]);
   });
 
+  it("keeps a format-only difference small when not scaled by the group std (Dr. GRPO)", () => {
+    const formatOnly = [0.1, 0, 0, 0];
+    const scaled = groupAdvantages(formatOnly).advantages;
+    const centred = groupAdvantages(formatOnly, false).advantages;
+    expect(scaled[0]).toBeCloseTo(Math.sqrt(3), 4); // as large as a correctness difference
+    expect(centred[0]).toBeCloseTo(0.075, 9);
+    expect(groupAdvantages([1.1, 0, 0, 0], false).advantages[0]).toBeCloseTo(0.825, 9);
+  });
+
   it("filters and counts groups whose rewards are all equal", () => {
     const b = batchAdvantages([[1, 1, 1], [0, 1, 0], [0.3, 0.3, 0.3]]);
     expect(b.filteredGroups).toBe(2);

@@ -83,6 +83,8 @@ export const GrpoConfigSchema = z
         beta: z.number().min(0).default(0.01),
         /** Old log-probs: as sampled during the rollout, or recomputed by a forward pass before the update. */
         oldLogprobs: z.enum(["rollout", "recompute"]).default("rollout"),
+        /** Divide group-centred rewards by the group's std (GRPO); false = centre only (Dr. GRPO). */
+        scaleByStd: z.boolean().default(true),
       })
       .prefault({}),
     eval: z

@@ -122,7 +122,7 @@ export async function grpoStep(p: TrainerParts, step: number, signal?: AbortSign
 
   const graded = rollouts.map((r) => grade(r, c));
   const groups = indices.map((_, j) => graded.slice(j * G, (j + 1) * G).map((g) => g.reward.total));
-  const adv = batchAdvantages(groups);
+  const adv = batchAdvantages(groups, c.update.scaleByStd);
   const rows: TrainRow[] = [];
   rollouts.forEach((r, k) => {
     const g = adv.groups[Math.floor(k / G)]!;
