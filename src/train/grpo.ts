@@ -27,7 +27,7 @@ import { FramemindError } from "../errors.js";
 import { writeFileAtomic, type AdamWState } from "../nn/index.js";
 import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
 import { packageVersion } from "../../prompts/index.js";
-import { binaries, binaryVersion, setFrameCacheDir, uniformTimes } from "../video/index.js";
+import { binaries, binaryVersion, enableFrameStore, setFrameCacheDir, uniformTimes } from "../video/index.js";
 import { getFramesTool, probeVideoTool } from "../../tools/index.js";
 import { parseGrpoConfig, type GrpoConfig } from "./grpo/config.js";
 import { renderPlot, type PlotPoint } from "./grpo/plot.js";
@@ -137,6 +137,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   const c = config;
   const run = TrainRun.open({ dir: runDir, config: { grpo: c, versions: versions(), starts: starts(c) }, resume: !!o.resume, keep: 2 });
   if (c.rollout.frameCacheDir) setFrameCacheDir(resolve(c.rollout.frameCacheDir));
+  if (c.rollout.frameStore) enableFrameStore();
 
   const train = await loadSplit(c.data.train, c.data.maxTrainItems);
   const val = c.data.val ? await loadSplit(c.data.val, c.data.maxValItems) : [];

@@ -47,6 +47,8 @@ export const GrpoConfigSchema = z
         frameCacheDir: z.string().default(".framemind-cache/frames"),
         /** Decode every DRFS start of every training video before step 1, so rollouts start from lookups. */
         prewarm: z.boolean().default(true),
+        /** Decode each training video once per frame size (in-process fast path) so tool calls are lookups; off without the addon. */
+        frameStore: z.boolean().default(true),
       })
       .prefault({}),
     drfs: z
