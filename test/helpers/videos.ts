@@ -93,3 +93,20 @@ export function ffmpegChildren(): string[] {
   const out = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
   return out.split("\n").filter((l) => /ffmpeg|ffprobe/.test(l));
 }
+
+/** Frame indices (at 30 fps) of the variable-frame-rate fixture, and their times. */
+export const VFR_FRAMES = [0, 3, 6, 21, 22, 45, 48, 72, 90];
+export const VFR_TIMES = VFR_FRAMES.map((n) => n / 30);
+
+/** The video-layer fixtures both decoders are tested on: codecs, odd sizes, rotation, VFR, a sub-second clip. */
+export async function standardFixtures(): Promise<Record<"h264" | "vp9" | "mjpeg" | "rot90" | "vfr" | "short", string>> {
+  const [h264, vp9, mjpeg, rot90, vfr, short] = await Promise.all([
+    fixtureVideo({ width: 320, height: 240, fps: 30, frames: 90, gop: 30, audio: true }),
+    fixtureVideo({ width: 161, height: 121, fps: 25, frames: 50, gop: 25, codec: "vp9" }, "webm"),
+    fixtureVideo({ width: 176, height: 144, fps: 20, frames: 40, codec: "mjpeg" }, "avi"),
+    fixtureVideo({ width: 320, height: 240, fps: 30, frames: 30, gop: 30, rotation: 90 }),
+    fixtureVideo({ width: 320, height: 240, fps: 30, frames: VFR_TIMES.length, gop: 100, frameTimes: VFR_TIMES }),
+    fixtureVideo({ width: 192, height: 144, fps: 25, frames: 10, gop: 5 }),
+  ]);
+  return { h264, vp9, mjpeg, rot90, vfr, short };
+}

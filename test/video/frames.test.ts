@@ -5,26 +5,15 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getClip, getFrames, probe, processStats, targetSize, clipTokens, type Resolution } from "../../src/video/index.js";
-import { ffmpegChildren, fixtureVideo, readIndex } from "../helpers/videos.js";
+import { ffmpegChildren, readIndex, standardFixtures, VFR_TIMES } from "../helpers/videos.js";
 
 const low: Resolution = { ladder: "qwen", rung: "low" };
 /** The frame shown at t for a constant frame rate (small epsilon against float error). */
 const shownAt = (t: number, fps: number) => Math.floor(t * fps + 1e-6);
 
 const V: Record<string, string> = {};
-const VFR_FRAMES = [0, 3, 6, 21, 22, 45, 48, 72, 90];
-const VFR_TIMES = VFR_FRAMES.map((n) => n / 30);
-
 beforeAll(async () => {
-  const specs = {
-    h264: fixtureVideo({ width: 320, height: 240, fps: 30, frames: 90, gop: 30, audio: true }),
-    vp9: fixtureVideo({ width: 161, height: 121, fps: 25, frames: 50, gop: 25, codec: "vp9" }, "webm"),
-    mjpeg: fixtureVideo({ width: 176, height: 144, fps: 20, frames: 40, codec: "mjpeg" }, "avi"),
-    rot90: fixtureVideo({ width: 320, height: 240, fps: 30, frames: 30, gop: 30, rotation: 90 }),
-    vfr: fixtureVideo({ width: 320, height: 240, fps: 30, frames: VFR_TIMES.length, gop: 100, frameTimes: VFR_TIMES }),
-    short: fixtureVideo({ width: 192, height: 144, fps: 25, frames: 10, gop: 5 }),
-  };
-  for (const [k, p] of Object.entries(specs)) V[k] = await p;
+  Object.assign(V, await standardFixtures());
 });
 
 afterEach(() => {

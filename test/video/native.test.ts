@@ -9,11 +9,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { binaries, clearFrameCache, decoderStatus, getClip, getFrames, nativeStats, nativeStreamInfo, probe, processStats, setDecoder, type FrameMode, type FramesResult, type Resolution } from "../../src/video/index.js";
-import { ffmpegChildren, fixtureVideo, makeBrokenFiles, readIndex, tmpDir } from "../helpers/videos.js";
+import { ffmpegChildren, makeBrokenFiles, readIndex, standardFixtures, tmpDir, VFR_TIMES } from "../helpers/videos.js";
 
 const active = decoderStatus().active;
 const low: Resolution = { ladder: "qwen", rung: "low" };
-const VFR_TIMES = [0, 3, 6, 21, 22, 45, 48, 72, 90].map((n) => n / 30);
 const V: Record<string, string> = {};
 
 /** Mean absolute difference per byte between two frames of the same size. */
@@ -48,15 +47,7 @@ function expectSame(cli: FramesResult, lib: FramesResult, rotation: 0 | 90 = 0):
 
 describe.skipIf(!active)("in-process libav decoder", () => {
   beforeAll(async () => {
-    const specs = {
-      h264: fixtureVideo({ width: 320, height: 240, fps: 30, frames: 90, gop: 30, audio: true }),
-      vp9: fixtureVideo({ width: 161, height: 121, fps: 25, frames: 50, gop: 25, codec: "vp9" }, "webm"),
-      mjpeg: fixtureVideo({ width: 176, height: 144, fps: 20, frames: 40, codec: "mjpeg" }, "avi"),
-      rot90: fixtureVideo({ width: 320, height: 240, fps: 30, frames: 30, gop: 30, rotation: 90 }),
-      vfr: fixtureVideo({ width: 320, height: 240, fps: 30, frames: VFR_TIMES.length, gop: 100, frameTimes: VFR_TIMES }),
-      short: fixtureVideo({ width: 192, height: 144, fps: 25, frames: 10, gop: 5 }),
-    };
-    for (const [k, p] of Object.entries(specs)) V[k] = await p;
+    Object.assign(V, await standardFixtures());
   });
 
   afterEach(() => {

@@ -4,10 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decoderStatus, enableFrameStore, frameStoreStats, getClip, getFrames, type FrameMode, type Resolution } from "../../src/video/index.js";
-import { fixtureVideo, readIndex } from "../helpers/videos.js";
+import { fixtureVideo, readIndex, VFR_TIMES } from "../helpers/videos.js";
 
 const low: Resolution = { ladder: "qwen", rung: "low" };
-const VFR_TIMES = [0, 3, 6, 21, 22, 45, 48, 72, 90].map((n) => n / 30);
 const V: Record<string, string> = {};
 
 describe.skipIf(!decoderStatus().active)("frame store", () => {
