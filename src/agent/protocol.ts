@@ -17,7 +17,7 @@
 import { FramemindError, type ErrorCode } from "../errors.js";
 import { clipTokens, LADDERS, targetSize, tokensFor, type LadderName, type Size } from "../video/index.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
-import type { NativeToolCall, ParsedCall, ToolResultMeta } from "../policy/types.js";
+import type { NativeToolCall, Observation, ParsedCall, ToolResultMeta } from "../policy/types.js";
 
 /** What the parser needs to know to validate a call. */
 export interface CallLimits {
@@ -213,4 +213,55 @@ export function formatQuestion(q: { question: string; options?: readonly string[
   if (first) lines.push(formatFrames(first, "overview"));
   lines.push(statusLine(status));
   return lines.join("\n");
+}
+
+// Readers of the texts above, for a server that receives them back in a chat (src/server/chat-tiny.ts):
+// each sits beside its writer so the two cannot drift apart.
+
+const FRAMES_TAG = /<frames source="([^"]*)" rung="([^"]*)" size="(\d+)x(\d+)" tokens="(\d+)">\d+ frames? at t = ([^<]*?) s<\/frames>/g;
+const ERROR_TAG = /<error code="([^"]*)">([\s\S]*?)<\/error>/;
+
+export interface FramesTag {
+  source: string;
+  rung: string;
+  width: number;
+  height: number;
+  tokens: number;
+  timestamps: number[];
+}
+
+/** The last <frames> tag of a text, as formatFrames writes it. */
+export function lastFramesTag(text: string): FramesTag | undefined {
+  const all = [...text.matchAll(FRAMES_TAG)];
+  const m = all[all.length - 1];
+  if (!m) return undefined;
+  return { source: m[1]!, rung: m[2]!, width: Number(m[3]), height: Number(m[4]), tokens: Number(m[5]), timestamps: m[6]!.split(",").map((t) => Number(t.trim())) };
+}
+
+/** What an earlier turn brought back, from its observation text. */
+export function observationFromText(text: string): Observation {
+  const err = ERROR_TAG.exec(text);
+  if (err) return { kind: "error", code: err[1]!, message: err[2]!, text };
+  const f = lastFramesTag(text);
+  if (f) {
+    return { kind: "frames", text, result: { tool: f.source, timestamps: f.timestamps, width: f.width, height: f.height, tokens: f.tokens, rung: f.rung, mode: "exact", cached: false, decodeMs: 0 } };
+  }
+  return { kind: "none", text };
+}
+
+/** "Question: ..." / "Options:" / lettered lines, as formatQuestion writes them; plain text otherwise. */
+export function questionFromText(text: string): { question: string; options?: string[] } {
+  if (!text.startsWith("Question: ")) return { question: text };
+  const lines = text.slice("Question: ".length).split("\n");
+  const q: string[] = [];
+  const options: string[] = [];
+  let inOptions = false;
+  for (const line of lines) {
+    if (line.startsWith("<frames ") || /^(Turns left: |This is your last turn)/.test(line)) break;
+    if (line === "Options:") inOptions = true;
+    else if (inOptions && /^[A-Z]\. /.test(line)) options.push(line);
+    else if (!inOptions) q.push(line);
+    else break;
+  }
+  return { question: q.join("\n").trim(), ...(options.length >= 2 ? { options } : {}) };
 }

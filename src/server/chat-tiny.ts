@@ -18,8 +18,9 @@
 import { readFile, rm } from "node:fs/promises";
 import { FramemindError } from "../errors.js";
 import { LADDER_DEFAULTS, resolveSettings } from "../agent/loop.js";
+import { lastFramesTag, observationFromText, questionFromText, type FramesTag } from "../agent/protocol.js";
 import { parseFrameLabel } from "../policy/openai.js";
-import type { EvidenceFrame, HistoryTurn, Observation, PolicyInput, ToolSpec } from "../policy/types.js";
+import type { EvidenceFrame, HistoryTurn, PolicyInput, ToolSpec } from "../policy/types.js";
 import { canonicalRoots, decodeImages, IMAGE_LIMITS, LADDERS, readImageHeader, resolveVideoPath, rungNames, targetSize, tokensFor } from "../video/index.js";
 import { toolSpecs } from "../../prompts/index.js";
 import type { ServerConfig } from "./config.js";
@@ -70,54 +71,6 @@ function textOf(m: ChatMessage): string {
     .flatMap((p) => (p.type === "text" && !parseFrameLabel(p.text) ? [p.text] : []))
     .join("\n")
     .trim();
-}
-
-const FRAMES_TAG = /<frames source="([^"]*)" rung="([^"]*)" size="(\d+)x(\d+)" tokens="(\d+)">\d+ frames? at t = ([^<]*?) s<\/frames>/g;
-const ERROR_TAG = /<error code="([^"]*)">([\s\S]*?)<\/error>/;
-
-interface FramesTag {
-  source: string;
-  rung: string;
-  width: number;
-  height: number;
-  tokens: number;
-  timestamps: number[];
-}
-
-/** The last <frames> tag of a text (formatFrames in src/agent/protocol.ts writes them). */
-export function lastFramesTag(text: string): FramesTag | undefined {
-  const all = [...text.matchAll(FRAMES_TAG)];
-  const m = all[all.length - 1];
-  if (!m) return undefined;
-  return { source: m[1]!, rung: m[2]!, width: Number(m[3]), height: Number(m[4]), tokens: Number(m[5]), timestamps: m[6]!.split(",").map((t) => Number(t.trim())) };
-}
-
-/** What an earlier turn brought back, from its observation text. */
-export function observationFromText(text: string): Observation {
-  const err = ERROR_TAG.exec(text);
-  if (err) return { kind: "error", code: err[1]!, message: err[2]!, text };
-  const f = lastFramesTag(text);
-  if (f) {
-    return { kind: "frames", text, result: { tool: f.source, timestamps: f.timestamps, width: f.width, height: f.height, tokens: f.tokens, rung: f.rung, mode: "exact", cached: false, decodeMs: 0 } };
-  }
-  return { kind: "none", text };
-}
-
-/** "Question: ..." / "Options:" / lettered lines, as formatQuestion writes them; plain text otherwise. */
-export function questionFromText(text: string): { question: string; options?: string[] } {
-  if (!text.startsWith("Question: ")) return { question: text };
-  const lines = text.slice("Question: ".length).split("\n");
-  const q: string[] = [];
-  const options: string[] = [];
-  let inOptions = false;
-  for (const line of lines) {
-    if (line.startsWith("<frames ") || /^(Turns left: |This is your last turn)/.test(line)) break;
-    if (line === "Options:") inOptions = true;
-    else if (inOptions && /^[A-Z]\. /.test(line)) options.push(line);
-    else if (!inOptions) q.push(line);
-    else break;
-  }
-  return { question: q.join("\n").trim(), ...(options.length >= 2 ? { options } : {}) };
 }
 
 const num = (re: RegExp, text: string): number | undefined => {

@@ -168,11 +168,10 @@ async function fromStore(file: ResolvedFile, info: VideoInfo, times: number[], s
   throwIfAborted(opts.signal);
   try {
     const v = await storedVideo(cacheKey([fileIdentity(file), size, info.rotation]), info.path, size, info.rotation, info.frameCount, opts.signal);
-    const tokens = tokensFor(size);
     const frameDur = 1 / info.fps;
     return targetTimes(info, times).map((t) => {
       const k = lookupFrame(v, t.abs, mode, frameDur);
-      return { timestamp: round3(Math.max(0, showinfoTime(v.pts[k]!) - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: v.frames[k]! };
+      return decodedFrame(info, size, v.pts[k]!, times[t.index]!, v.frames[k]!);
     });
   } catch (e) {
     if (e instanceof FramemindError && e.code === "FM_ERR_CANCELLED") throw e;
@@ -311,6 +310,11 @@ function showinfoTime(x: number): number {
   return Number(x.toPrecision(6));
 }
 
+/** An in-process frame (addon or store) as the CLI path reports it: video-relative, showinfo-rounded time. */
+function decodedFrame(info: VideoInfo, size: Size, pts: number, requested: number, rgb: Buffer): Frame {
+  return { timestamp: round3(Math.max(0, showinfoTime(pts) - info.startTime)), requested, width: size.width, height: size.height, tokens: tokensFor(size), rgb };
+}
+
 async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions, warnings: string[]): Promise<Frame[]> {
   throwIfAborted(opts.signal);
   if (nativeAvailable() && IN_PROCESS_CONTAINERS.test(info.container)) {
@@ -334,7 +338,6 @@ async function decode(info: VideoInfo, times: number[], size: Size, mode: FrameM
 async function decodeInProcess(info: VideoInfo, times: number[], size: Size, mode: FrameMode, opts: ExtractOptions): Promise<Frame[]> {
   const groups = split(plan(info, times, mode), tuning.processes);
   const out: Frame[] = new Array<Frame>(times.length);
-  const tokens = tokensFor(size);
   await allOrNothing(
     groups.map((g) => async (signal) => {
       const targets = g.flatMap((s) => s.targets);
@@ -353,7 +356,7 @@ async function decodeInProcess(info: VideoInfo, times: number[], size: Size, mod
         signal,
       });
       targets.forEach((t, k) => {
-        out[t.index] = { timestamp: round3(Math.max(0, showinfoTime(r.pts[k]!) - info.startTime)), requested: times[t.index]!, width: size.width, height: size.height, tokens, rgb: r.frames[k]! };
+        out[t.index] = decodedFrame(info, size, r.pts[k]!, times[t.index]!, r.frames[k]!);
       });
     }),
     opts.signal,
