@@ -22,7 +22,7 @@ import {
 export interface SequenceBatch {
   batch: number;
   seq: number;
-  /** Text token ids; ignored at visual positions. */
+  /** Token ids; at visual positions used only by models with patchTokens. */
   tokens: Int32Array;
   /** 0 = text token, k > 0 = visual token taken from row k-1 of `patches`. Default: all text. */
   patchSlot?: Int32Array;
@@ -60,7 +60,8 @@ export interface StepResult {
   timing: { feedMs: number; runMs: number };
 }
 
-export type PromptItem = { token: number } | { patch: Float32Array; time: number };
+/** A text token, or a visual token (patch + time; `token` is added to it when the model has patchTokens). */
+export type PromptItem = { token: number } | { patch: Float32Array; time: number; token?: number };
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -309,14 +310,15 @@ export function packSequences(
       const i = b * T + t;
       positions[i] = (opts.positionOffset ?? 0) + t;
       const it = items[t];
-      if (it && 'token' in it) tokens[i] = it.token;
+      if (it && !('patch' in it)) tokens[i] = it.token;
       else if (it) {
+        tokens[i] = it.token ?? 0;
         patches.push(it.patch);
         times.push(it.time);
         slot[i] = patches.length;
       }
       const next = items[t + 1];
-      if (next && 'token' in next) {
+      if (next && !('patch' in next)) {
         targets[i] = next.token;
         lossMask[i] = row.train?.[t + 1] ? 1 : 0;
       }

@@ -19,6 +19,8 @@ export const TransformerConfigSchema = z
     /** Sinusoidal features of a visual token's timestamp (even). */
     timeFeatures: z.number().int().positive().multipleOf(2),
     lnEps: z.number().positive().default(1e-5),
+    /** Visual tokens also add the embedding of their token id (the frame reference of their frame). */
+    patchTokens: z.boolean().default(false),
   })
   .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' });
 
@@ -161,8 +163,9 @@ function body(g: Graph, c: TransformerConfig, p: Map<string, Tensor>, x: SeqInpu
   const timeFeat = g.concat([g.sin(angles), g.cos(angles)], -1);
   const vis = g.add(g.add(g.matmul(x.patches, P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
   const table = g.concat([g.constant(new Float32Array(D), [1, D]), vis], 0);
-  const isText = g.unsqueeze(g.cast(g.equal(x.patchSlot, g.constant(new Int32Array([0]), [], 'int32')), 'float32'), [-1]);
-  let h = g.add(g.add(g.mul(g.gather(P('tok_emb'), x.tokens), isText), g.gather(table, x.patchSlot)), g.gather(P('pos_emb'), x.positions));
+  let tok = g.gather(P('tok_emb'), x.tokens);
+  if (!c.patchTokens) tok = g.mul(tok, g.unsqueeze(g.cast(g.equal(x.patchSlot, g.constant(new Int32Array([0]), [], 'int32')), 'float32'), [-1]));
+  let h = g.add(g.add(tok, g.gather(table, x.patchSlot)), g.gather(P('pos_emb'), x.positions));
 
   const qpos = g.unsqueeze(g.cast(x.positions, 'int64'), [1, 3]); // [B,1,T,1]
   let bias: Tensor | null = null;

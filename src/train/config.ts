@@ -21,6 +21,8 @@ export const ModelShape = z
     maxSeq: z.number().int().positive().default(384),
     /** Sinusoidal features of each visual token's timestamp. */
     timeFeatures: z.number().int().positive().multipleOf(2).default(16),
+    /** Frame slots the model can point at (`<f0>`..): times in turns become references to frames in view; 0 = times spelt in digits. */
+    frameRefs: z.number().int().min(0).max(64).default(32),
   })
   .strict()
   .prefault({});

@@ -76,7 +76,7 @@ export async function recordExamples(rec: Trajectory, tok: Tokenizer): Promise<E
       observation: observationOf(h.result ? { kind: "frames", result: h.result } : { kind: h.error ? "error" : "none" }),
     }));
     const ctx = buildContext({ question: rec.question, ...(rec.options ? { options: rec.options } : {}), history, mustAnswer: t.mustAnswer, frames: evidence[i]! }, tok);
-    return { items: ctx.items, target: [...tok.encode(t.text).ids, eos] };
+    return { items: ctx.items, target: [...tok.encode(t.text, ctx.frameTimes).ids, eos] };
   });
 }
 
@@ -200,8 +200,9 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
   } else {
-    const tokenizer = Tokenizer.build(vocabularyTexts(trainRecs));
-    const config: TransformerConfig = { ...cfg.model, vocabSize: tokenizer.size, patchDim: PATCH_DIM, lnEps: 1e-5 };
+    const { frameRefs, ...shape } = cfg.model;
+    const tokenizer = Tokenizer.build(vocabularyTexts(trainRecs), { frameRefs });
+    const config: TransformerConfig = { ...shape, vocabSize: tokenizer.size, patchDim: PATCH_DIM, lnEps: 1e-5, patchTokens: frameRefs > 0 };
     loaded = { model: TransformerModel.init(config, cfg.seed, sessionOptions), tokenizer, version: "training", meta: {} };
   }
   const { model, tokenizer } = loaded;

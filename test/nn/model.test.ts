@@ -55,6 +55,20 @@ describe('transformer', () => {
     await model.release();
   });
 
+  it('patchTokens: a visual token adds its token id embedding (frame references); off, the id is ignored', async () => {
+    const withIds = tinyBatch(2);
+    const other = { ...withIds, tokens: withIds.tokens.slice() };
+    // Change only the ids at visual positions.
+    withIds.patchSlot!.forEach((s, i) => s > 0 && (other.tokens[i] = (other.tokens[i]! + 1) % tinyConfig.vocabSize));
+    const plain = TransformerModel.init(tinyConfig, 1, { threads: 1 });
+    expect(Array.from((await plain.logprobs(other)))).toEqual(Array.from(await plain.logprobs(withIds)));
+    const refs = TransformerModel.init({ ...tinyConfig, patchTokens: true }, 1, { threads: 1 });
+    expect(Array.from(await refs.logprobs(other))).not.toEqual(Array.from(await refs.logprobs(withIds)));
+    await checkModelGrads(refs, withIds);
+    await plain.release();
+    await refs.release();
+  });
+
   it('GRPO gradients match finite differences; metrics are sane', async () => {
     const model = TransformerModel.init(tinyConfig, 4, { threads: 1 });
     const sft = tinyBatch(5);

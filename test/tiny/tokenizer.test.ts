@@ -45,4 +45,41 @@ describe("tokenizer", () => {
     expect(again.encode(turns[0]!).ids).toEqual(tok.encode(turns[0]!).ids);
     expect(() => new Tokenizer(["<unk>", "<pad>"])).toThrow(/must be <pad>/);
   });
+
+  describe("frame references", () => {
+    const refs = Tokenizer.build([...turns, "The digit on the sign is 7."], { frameRefs: 4 });
+    // Four frames in view; 9.5 is a window start written floored (9.56 -> 9.5), 20 an integer in JSON.
+    const frames = [7.4, 9.56, 13.4, 20];
+    const names = (ids: number[]) => ids.map((i) => refs.vocab[i]);
+
+    it("turns times naming a frame in view into its reference, and decodes them back to protocol text", () => {
+      const { ids } = refs.encode(turns[0]!, frames);
+      const n = names(ids);
+      expect(n.filter((p) => /<f\d>/.test(p!))).toEqual([`${SPACE}<f1>`, `${SPACE}<f3>`, "<f1>", "<f3>"]);
+      // 12.0 and 17.5 name no frame in view: spelt in digits.
+      expect(n.join("")).toContain(`${SPACE}12.0`);
+      const back = refs.decode(ids, frames);
+      expect(back).toBe(turns[0]!.replace("9.5 to 20.0", "9.6 to 20.0").replace('"start":9.5,"end":20', '"start":9.6,"end":20.0'));
+      expect(parseTurn({ text: back }, limits).kind).toBe("call");
+    });
+
+    it("points at times in timestamps and time answers, but never at counts, digits or codes", () => {
+      expect(names(refs.encode(turns[1]!, frames).ids)).toContain("<f2>");
+      expect(names(refs.encode(turns[4]!, frames).ids).filter((p) => /<f\d>/.test(p!))).toEqual([`${SPACE}<f0>`, "<f0>"]);
+      const digit = refs.encode("The digit on the sign is 7.", [7, 3]).ids;
+      expect(names(digit).some((p) => /<f\d>/.test(p!))).toBe(false);
+      expect(names(refs.encode(turns[2]!, [3]).ids).some((p) => /<f\d>/.test(p!))).toBe(false);
+      // Without frame times, or past the vocabulary's slots, times stay digits.
+      expect(refs.encode(turns[0]!).ids).toEqual(refs.encode(turns[0]!, []).ids);
+      expect(names(refs.encode(turns[4]!, [1, 2, 3, 4, 7.4]).ids).some((p) => /<f\d>/.test(p!))).toBe(false);
+    });
+
+    it("knows its slot count from the vocabulary alone", () => {
+      expect(refs.frameRefs).toBe(4);
+      expect(new Tokenizer(refs.toJSON().vocab).frameRefs).toBe(4);
+      expect(tok.frameRefs).toBe(0);
+      expect(refs.ref(3)).toBeDefined();
+      expect(refs.ref(4)).toBeUndefined();
+    });
+  });
 });

@@ -56,7 +56,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       throwIfAborted(opts.signal);
       const ids = gen.tokens[gen.tokens.length - 1] === eos ? gen.tokens.slice(0, -1) : gen.tokens;
       return {
-        text: tokenizer.decode(ids),
+        text: tokenizer.decode(ids, ctx.frameTimes),
         tokenIds: gen.tokens,
         logprobs: gen.logprobs,
         usage: { promptTokens: prompt.length, completionTokens: gen.tokens.length },

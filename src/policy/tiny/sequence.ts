@@ -4,6 +4,11 @@
  *
  *   <bos> question [options]  (<turn> action <obs> result)*  [<last>]  COLSxROWS (<frame> t.t patches)*  <gen>  target <eos>
  *
+ * or, when the vocabulary has frame references (tokenizer.ts), each frame is `<fK> patches` with
+ * the embedding of `<fK>` also added to each of the frame's patches, and times in the target that
+ * name a frame in view are written as its reference (`<f3>`), so calls and "when" answers point
+ * at frames instead of copying digits.
+ *
  * - the history is compact: each earlier turn's action only (its think text is dropped), and what
  *   came back (frames at a rung, or an error);
  * - only the LATEST evidence frames are shown (as in the paper); the patch grid once, then per frame its
@@ -75,13 +80,15 @@ export function patchFloats(p: Uint8Array): Float32Array {
   return out;
 }
 
-/** A sequence item before floats: text token, or patch bytes with their time. */
-export type SeqItem = { token: number } | { patch: Uint8Array; time: number };
+/** A sequence item before floats: text token, or patch bytes with their time (and frame reference). */
+export type SeqItem = { token: number } | { patch: Uint8Array; time: number; token?: number };
 
 export interface BuiltContext {
   items: SeqItem[];
   /** Words of the question / history the vocabulary does not know. */
   unknown: string[];
+  /** Times of the frames in view: what the turn's frame references point at. */
+  frameTimes: number[];
 }
 
 const t1 = (t: number) => t.toFixed(1);
@@ -109,20 +116,22 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
   // The patch grid once (an observation's frames share one size), then each frame's time and patches.
   const f0 = ctx.frames[0];
   if (f0) text(`${Math.floor(f0.width / PATCH)}x${Math.floor(f0.height / PATCH)}`);
-  for (const f of ctx.frames) {
-    special("<frame>");
-    text(` ${t1(f.timestamp)}`);
-    for (const p of patchify(f)) items.push({ patch: p, time: f.timestamp });
-  }
+  ctx.frames.forEach((f, k) => {
+    const ref = tok.ref(k);
+    if (tok.frameRefs) items.push({ token: ref ?? tok.id("<frame>") });
+    else {
+      special("<frame>");
+      text(` ${t1(f.timestamp)}`);
+    }
+    for (const p of patchify(f)) items.push(ref === undefined ? { patch: p, time: f.timestamp } : { patch: p, time: f.timestamp, token: ref });
+  });
   special("<gen>");
-  return { items, unknown: [...unknown] };
+  return { items, unknown: [...unknown], frameTimes: ctx.frames.map((f) => f.timestamp) };
 }
 
 /** Context items as the engine's prompt (patch floats materialized). */
 export function toPrompt(items: readonly SeqItem[]): PromptItem[] {
-  return items.map((it) => {
-    return "token" in it ? it : { patch: patchFloats(it.patch), time: it.time };
-  });
+  return items.map((it) => ("patch" in it ? { patch: patchFloats(it.patch), time: it.time, ...(it.token !== undefined ? { token: it.token } : {}) } : it));
 }
 
 /** One training example: the context, then the target ids (the turn's text + <eos>). */

@@ -7,6 +7,13 @@
  * token ("▁word") from the same piece glued to its left neighbour ("word"), so decoding gives back
  * the exact text for canonical input (single spaces), and the agent's parser accepts it.
  * Pieces missing from the vocabulary become <unk> and are reported, so the record can warn.
+ *
+ * Frame references: a vocabulary built with `frameRefs: N` also holds `<f0>`..`<fN-1>` (spaced and
+ * glued), one per frame slot of the latest observation. The model points at a frame instead of
+ * spelling its time digit by digit: encoding (given the observation's frame times) turns a time
+ * written in a turn into the reference of the frame it names, decoding writes the frame's time back
+ * (0.1 s, as the protocol rounds). Pointing is one attention lookup; copying four digits from
+ * positions chosen by what the pixels show was the step the digit layout failed to learn.
  */
 
 /** Special tokens; their ids are fixed (0..n-1) so every vocabulary agrees on them. */
@@ -73,6 +80,41 @@ export function pieces(text: string): string[] {
   return out;
 }
 
+/** Times of the frames in view, slot by slot: what frame references point at. */
+export type FrameTimes = readonly number[];
+
+const REF = /^\u2581?<f(\d+)>$/;
+const refPiece = (k: number, spaced: boolean) => `${spaced ? SPACE : ""}<f${k}>`;
+/** How a referenced frame's time is written (the protocol's 0.1 s). */
+export const refText = (t: number) => t.toFixed(1);
+
+/**
+ * Spans of `text` that are times a frame reference may replace: decimals anywhere ("6.0 s"), and in
+ * a tool call also whole numbers given as start / end / timestamps (JSON drops ".0"). Integers
+ * elsewhere are counts or digits ("flashes 3 times", "<answer>7</answer>") and stay digits.
+ */
+function timeSpans(text: string): { from: number; to: number; value: number }[] {
+  const out: { from: number; to: number; value: number }[] = [];
+  const calls = [...text.matchAll(/<tool_call>[\s\S]*?<\/tool_call>/g)].map((m) => [m.index, m.index + m[0].length] as const);
+  for (const m of text.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
+    const from = m.index, to = from + m[0].length;
+    let ok = m[0].includes(".");
+    if (!ok && calls.some(([a, b]) => from > a && to < b)) {
+      const before = text.slice(0, from);
+      ok = /"(?:start|end)"\s*:\s*$/.test(before) || /"timestamps"\s*:\s*\[[^\]]*$/.test(before);
+    }
+    if (ok) out.push({ from, to, value: Number(m[0]) });
+  }
+  return out;
+}
+
+/** The first frame slot whose time, written at 0.1 s (rounded, or floored as window starts are), is `v`. */
+function slotOf(v: number, times: FrameTimes, n: number): number {
+  const at = (f: (t: number) => number) => times.findIndex((t, k) => k < n && Math.abs(f(t) - v) < 1e-6);
+  const k = at((t) => Number(refText(t)));
+  return k >= 0 ? k : at((t) => Math.floor(t * 10 + 1e-6) / 10);
+}
+
 export interface Encoded {
   ids: number[];
   /** Distinct pieces that were not in the vocabulary (without the space mark). */
@@ -82,16 +124,22 @@ export interface Encoded {
 export class Tokenizer {
   private readonly index: Map<string, number>;
 
+  /** Frame slots the vocabulary can point at (0 = times are spelt in digits). */
+  readonly frameRefs: number;
+
   constructor(readonly vocab: readonly string[]) {
     SPECIAL.forEach((s, i) => {
       if (vocab[i] !== s) throw new Error(`vocabulary entry ${i} must be ${s}, found ${String(vocab[i])}`);
     });
     this.index = new Map(vocab.map((p, i) => [p, i]));
     if (this.index.size !== vocab.length) throw new Error("vocabulary has duplicate entries");
+    let n = 0;
+    while (this.index.has(refPiece(n, false)) && this.index.has(refPiece(n, true))) n++;
+    this.frameRefs = n;
   }
 
   /** Vocabulary from texts: the specials, the base pieces (spaced and glued) and every piece seen. */
-  static build(texts: Iterable<string>): Tokenizer {
+  static build(texts: Iterable<string>, opts: { frameRefs?: number } = {}): Tokenizer {
     const seen = new Set<string>();
     for (const p of BASE_PIECES) {
       seen.add(p);
@@ -99,7 +147,8 @@ export class Tokenizer {
     }
     for (const t of texts) for (const p of pieces(t)) seen.add(p);
     for (const s of SPECIAL) seen.delete(s);
-    return new Tokenizer([...SPECIAL, ...[...seen].sort()]);
+    const refs = Array.from({ length: opts.frameRefs ?? 0 }, (_, k) => [refPiece(k, false), refPiece(k, true)]).flat();
+    return new Tokenizer([...SPECIAL, ...[...seen].sort(), ...refs]);
   }
 
   get size(): number {
@@ -110,9 +159,32 @@ export class Tokenizer {
     return this.index.get(token)!;
   }
 
-  encode(text: string): Encoded {
+  /** The (glued) reference token of frame slot k, or undefined past the vocabulary's slots. */
+  ref(k: number): number | undefined {
+    return k < this.frameRefs ? this.index.get(refPiece(k, false)) : undefined;
+  }
+
+  /**
+   * Text -> ids. With `frames` (the times of the frames in view) and a vocabulary with frame
+   * references, times naming a frame in view become that frame's reference.
+   */
+  encode(text: string, frames?: FrameTimes): Encoded {
     const ids: number[] = [];
     const unknown = new Set<string>();
+    if (frames && this.frameRefs) {
+      let last = 0;
+      for (const s of timeSpans(text)) {
+        const k = slotOf(s.value, frames, this.frameRefs);
+        if (k < 0) continue;
+        const head = this.encode(text.slice(last, s.from));
+        ids.push(...head.ids, this.index.get(refPiece(k, /[ \t]$/.test(text.slice(0, s.from))))!);
+        for (const u of head.unknown) unknown.add(u);
+        last = s.to;
+      }
+      const tail = this.encode(text.slice(last));
+      for (const u of tail.unknown) unknown.add(u);
+      return { ids: [...ids, ...tail.ids], unknown: [...unknown] };
+    }
     for (const p of pieces(text)) {
       // A spaced piece the vocabulary only knows glued (or the reverse) still maps to it.
       const id = this.index.get(p) ?? this.index.get(p.startsWith(SPACE) ? p.slice(1) : SPACE + p);
@@ -124,13 +196,17 @@ export class Tokenizer {
     return { ids, unknown: [...unknown] };
   }
 
-  /** Text of generated ids; special tokens other than <unk> are dropped. */
-  decode(ids: readonly number[]): string {
+  /** Text of generated ids; special tokens other than <unk> are dropped, frame references become times. */
+  decode(ids: readonly number[], frames: FrameTimes = []): string {
     let s = "";
     for (const id of ids) {
       const p = this.vocab[id];
       if (p === undefined) continue;
-      if (p === "<unk>") s += " ?";
+      const ref = REF.exec(p);
+      if (ref) {
+        const t = frames[Number(ref[1])];
+        s += (p.startsWith(SPACE) ? " " : "") + (t === undefined ? "?" : refText(t));
+      } else if (p === "<unk>") s += " ?";
       else if ((SPECIAL as readonly string[]).includes(p)) continue;
       else s += p.startsWith(SPACE) ? " " + p.slice(1) : p;
     }
