@@ -98,13 +98,13 @@ function bounce(p0: number, v: number, t: number, span: number): number {
 /** Time of frame k (frames are evenly spaced from 0). */
 export const frameTime = (scene: Pick<Scene, "fps">, k: number) => k / scene.fps;
 
-/** Renders frames in order (the background tiles are made once per scene). */
-export function* renderFrames(scene: Scene): Generator<Buffer> {
+/** Frame k of the scene, rendered on demand (the background tiles are made once per scene). */
+export function sceneRenderer(scene: Scene): (k: number) => Buffer {
   const { width: W, height: H } = scene;
   const plain = texture(W, H, scene.textureSeed);
   const tint = tinted(plain);
   const row = W * 3;
-  for (let k = 0; k < scene.frameCount; k++) {
+  return (k) => {
     const t = frameTime(scene, k);
     const c = new Canvas(W, H);
     const bg = t >= scene.cue.start && t < scene.cue.end ? tint : plain;
@@ -120,8 +120,14 @@ export function* renderFrames(scene: Scene): Generator<Buffer> {
       else c.rect(x, y, m.size, m.size, m.color);
     }
     for (const l of scene.layers) if (t >= l.from && t < l.to) draw(c, l.shape);
-    yield c.rgb;
-  }
+    return c.rgb;
+  };
+}
+
+/** Renders frames in order. */
+export function* renderFrames(scene: Scene): Generator<Buffer> {
+  const frame = sceneRenderer(scene);
+  for (let k = 0; k < scene.frameCount; k++) yield frame(k);
 }
 
 function draw(c: Canvas, s: Shape): void {

@@ -9,6 +9,12 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { FramemindError } from "../errors.js";
 
+/** "24:low" -> { frames: 24, rung: "low" } (the uniform baseline's observation); anything else -> undefined. */
+export function framesRung(s: string): { frames: number; rung: string } | undefined {
+  const m = /^(\d+):([a-z]+)$/.exec(s);
+  return m ? { frames: Number(m[1]), rung: m[2]! } : undefined;
+}
+
 export const ModelShape = z
   .object({
     /** Width of the residual stream. */
@@ -57,6 +63,16 @@ export const DataConfig = z
     valPolicy: z.string().regex(/^(agent|\d+:[a-z]+)$/).default("agent"),
     /** Persistent caches (frames/ decoded frames, evidence/ per-record frames), so ffmpeg decodes each request once across runs ("" = off). */
     frameCache: z.string().default(".framemind-cache"),
+    /** Extra teacher turns on synthetic items rendered in-process (src/train/drills.ts): n items from suite seed `seed` (0 = none). */
+    drills: z
+      .object({
+        n: z.number().int().min(0).default(0),
+        seed: z.number().int().min(0).default(101),
+        /** "FRAMES:RUNG": uniform-baseline drills (that many uniform frames, answered in one turn); "" = the agent's turns. */
+        uniform: z.string().regex(/^(\d+:[a-z]+)?$/).default(""),
+      })
+      .strict()
+      .prefault({}),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */
     maxLen: z.number().int().min(0).default(0),
   })

@@ -30,8 +30,9 @@ import { createTinyPolicy } from "../policy/tiny/policy.js";
 import { createUniformPolicy } from "../policy/uniform.js";
 import { Tokenizer } from "../policy/tiny/tokenizer.js";
 import { buildContext, exampleLength, makeBatch, observationOf, PATCH_DIM, type Example } from "../policy/tiny/sequence.js";
-import type { SftConfig } from "./config.js";
+import { framesRung, type SftConfig } from "./config.js";
 import { TrainRun } from "./run.js";
+import { drillExamples } from "./drills.js";
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -140,8 +141,8 @@ export async function validationLoss(model: TransformerModel, examples: readonly
 /** Accuracy of the live model answering through the real agent loop (greedy). */
 export async function validationAccuracy(loaded: LoadedTiny, datasetFile: string, items: readonly DatasetItem[], valPolicy = "agent"): Promise<{ accuracy: number; turns: number; visualTokens: number; invalid: number }> {
   const tiny = createTinyPolicy({ loaded });
-  const [frames, rung] = valPolicy.split(":");
-  const policy = valPolicy === "agent" ? tiny : createUniformPolicy({ frames: Number(frames), rung: rung!, answerer: tiny });
+  const uniform = framesRung(valPolicy);
+  const policy = uniform ? createUniformPolicy({ ...uniform, answerer: tiny }) : tiny;
   let correct = 0, turns = 0, tokens = 0, invalid = 0;
   for (const item of items) {
     const r = await answer({ video: videoPath(datasetFile, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny" } });
@@ -208,6 +209,14 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const { model, tokenizer } = loaded;
   const maxLen = cfg.data.maxLen || model.config.maxSeq;
   const train = await loadExamples(trainRecs, tokenizer, maxLen, "train");
+  if (cfg.data.drills.n) {
+    const t0 = performance.now();
+    const progress = new Progress("drills", cfg.data.drills.n);
+    const uniform = framesRung(cfg.data.drills.uniform);
+    const drills = await drillExamples({ n: cfg.data.drills.n, seed: cfg.data.drills.seed, ...(uniform ? { uniform } : {}) }, tokenizer, maxLen, (d) => progress.tick(d));
+    train.examples.push(...drills);
+    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, examples: drills.length, ms: Math.round(performance.now() - t0) });
+  }
   const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val") : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];
   if (!train.examples.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: `every example is longer than ${maxLen} tokens` });

@@ -1,0 +1,105 @@
+/**
+ * SFT drills: extra teacher turns on synthetic items rendered in-process (no encode, no decode).
+ *
+ * Why: the embedded model's weak skill is reading (a digit, a colour order, a count, a code) from
+ * frames it has never seen; a few thousand encoded videos give a few hundred instances per family,
+ * and the model then fits its training clips instead of learning to read. Rendering only the frames
+ * a trajectory looks at costs ~10 ms instead of ~1 s per video, so a run can add thousands of items.
+ *
+ * Each drill runs the cue teacher over a fresh item exactly as the agent loop would (the first
+ * observation: 8 low frames, keyframe-tolerant; calls parsed and validated by the agent's protocol
+ * module; clips spread as the video layer spreads them; frames shown at t) and yields one example
+ * per turn, built by the same sequence code as every other example. Items come from
+ * makeItem(seed, "train", i): the split bits keep them apart from any validation or test item.
+ */
+import { parseTurn } from "../agent/protocol.js";
+import { makeItem } from "../../datasets/synth/generate.js";
+import { renderAt, type RenderedFrame } from "../../datasets/synth/render.js";
+import { sceneRenderer } from "../../datasets/synth/scene.js";
+import { toolSpecs } from "../../prompts/index.js";
+import { createCueTeacher } from "../policy/tiny/teacher.js";
+import { buildContext, contextFromInput, type Example } from "../policy/tiny/sequence.js";
+import type { Tokenizer } from "../policy/tiny/tokenizer.js";
+import type { HistoryTurn, PolicyInput } from "../policy/types.js";
+import { spreadTimes, uniformTimes } from "../video/index.js";
+import { LADDER_DEFAULTS } from "../agent/loop.js";
+
+export interface DrillOptions {
+  /** Items to render. */
+  n: number;
+  /** Suite seed of the drill items (any seed: the split bits keep them out of val/test). */
+  seed: number;
+  maxTurns?: number;
+  maxFramesPerCall?: number;
+  /** Uniform-baseline drills: this many uniform frames at this rung, answered in one turn. */
+  uniform?: { frames: number; rung: string };
+}
+
+/** The cue teacher's turns on one rendered item: each turn's input and text. */
+export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform"> = {}): Promise<{ input: PolicyInput; text: string }[]> {
+  const { item, scene } = makeItem(seed, "train", index);
+  const teacher = createCueTeacher(item);
+  const frame = sceneRenderer(scene);
+  const duration = scene.frameCount / scene.fps;
+  // The uniform baseline looks once (its frames, tolerant) and must answer.
+  const maxTurns = opts.uniform ? 1 : (opts.maxTurns ?? 4);
+  const maxFramesPerCall = opts.maxFramesPerCall ?? 16;
+  const d = LADDER_DEFAULTS.tiny;
+  const first = opts.uniform ?? { frames: d.frames, rung: d.rung };
+  const video = { duration, fps: scene.fps, width: scene.width, height: scene.height };
+  let evidence: RenderedFrame[] = renderAt(scene, uniformTimes(duration, first.frames), first.rung, "tolerant", frame);
+  const allEvidence = [evidence];
+  const history: HistoryTurn[] = [];
+  const out: { input: PolicyInput; text: string }[] = [];
+  let used = evidence.reduce((s, f) => s + f.tokens, 0);
+  for (let turn = 0; turn < maxTurns; turn++) {
+    const mustAnswer = turn === maxTurns - 1;
+    const budget = { maxVisualTokens: d.maxVisualTokens, usedVisualTokens: used, remainingVisualTokens: Math.max(0, d.maxVisualTokens - used), maxFramesPerCall };
+    const input: PolicyInput = {
+      question: item.question,
+      ...(item.options ? { options: item.options } : {}),
+      system: "",
+      user: "",
+      history: [...history],
+      evidence,
+      allEvidence: [...allEvidence],
+      ladder: "tiny",
+      video,
+      budget,
+      turn: { index: turn, max: maxTurns, mustAnswer },
+      tools: mustAnswer ? [] : toolSpecs("tiny"),
+    };
+    const { text } = await teacher.step(input, {});
+    out.push({ input, text });
+    const parsed = parseTurn({ text }, { ladder: "tiny", duration, video, maxFramesPerCall, remainingVisualTokens: budget.remainingVisualTokens }, mustAnswer);
+    if (parsed.kind !== "call") break;
+    const a = parsed.call.arguments as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string };
+    const times = a.timestamps ?? spreadTimes(a.start!, Math.min(a.end!, duration), a.count!);
+    evidence = renderAt(scene, times, a.rung, "exact", frame);
+    allEvidence.push(evidence);
+    used += parsed.cost;
+    const f0 = evidence[0]!;
+    history.push({
+      index: turn,
+      text,
+      call: parsed.call,
+      observation: { kind: "frames", text: "", result: { tool: parsed.call.name, timestamps: evidence.map((f) => f.timestamp), width: f0.width, height: f0.height, tokens: parsed.cost, rung: a.rung, mode: "exact", cached: false, decodeMs: 0 } },
+    });
+  }
+  return out;
+}
+
+/** Drill examples for SFT (one per teacher turn), built like every other example. */
+export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: number, onProgress?: (done: number, total: number) => void): Promise<Example[]> {
+  const eos = tok.id("<eos>");
+  const out: Example[] = [];
+  for (let i = 0; i < opts.n; i++) {
+    for (const { input, text } of await drillTurns(opts.seed, i, opts)) {
+      const ctx = buildContext(contextFromInput(input), tok);
+      const e = { items: ctx.items, target: [...tok.encode(text, ctx.frameTimes).ids, eos] };
+      if (e.items.length + e.target.length <= maxLen) out.push(e);
+    }
+    onProgress?.(i + 1, opts.n);
+  }
+  return out;
+}

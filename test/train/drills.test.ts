@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { drillExamples, drillTurns } from "../../src/train/drills.js";
+import { readTrajectories, recordExamples, vocabularyTexts } from "../../src/train/sft.js";
+import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
+import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
+import { areaResize } from "../../datasets/synth/render.js";
+import { FIXTURE_SEED, synthFixture } from "../tiny/fixture.js";
+
+describe("SFT drills (rendered in-process)", () => {
+  it("reproduce the real loop's teacher turns, frame times and pixels (up to h264 noise) on encoded videos", { timeout: 600_000 }, async () => {
+    const fx = await synthFixture();
+    const recs = readTrajectories(fx.teacher);
+    expect(recs.length).toBe(6);
+    for (const [i, rec] of recs.entries()) {
+      const index = Number(/-(\d{5})-/.exec(rec.item!.id)![1]);
+      const drill = await drillTurns(FIXTURE_SEED, index);
+      const real = await evidenceByTurn(rec);
+      expect(drill.map((d) => d.text), rec.item!.id).toEqual(rec.turns.map((t) => t.text));
+      drill.forEach((d, k) => {
+        const a = d.input.evidence, b = real[k]!;
+        expect(a.map((f) => f.timestamp)).toEqual(b.map((f) => f.timestamp));
+        let diff = 0, n = 0;
+        a.forEach((f, j) => f.rgb.forEach((v, q) => ((diff += Math.abs(v - b[j]!.rgb[q]!)), n++)));
+        expect(diff / n, `${rec.item!.id} turn ${k} (${i})`).toBeLessThan(4);
+      });
+    }
+    // The same examples as the recorded trajectories, token for token, once pixels are set aside.
+    const tok = Tokenizer.build(vocabularyTexts(recs), { frameRefs: 32 });
+    const fromDrill = await drillExamples({ n: 6, seed: FIXTURE_SEED }, tok, 448);
+    const fromRecs = (await Promise.all(recs.map((r) => recordExamples(r, tok)))).flat();
+    expect(fromDrill.map((e) => e.target)).toEqual(fromRecs.map((e) => e.target));
+  });
+
+  it("uniform drills are one answered turn over the uniform frames", async () => {
+    const [turn, ...rest] = await drillTurns(5, 0, { uniform: { frames: 24, rung: "low" } });
+    expect(rest).toEqual([]);
+    expect(turn!.input.evidence).toHaveLength(24);
+    expect(turn!.input.turn.mustAnswer).toBe(true);
+    expect(turn!.text).toMatch(/<answer>/);
+  });
+
+  it("area resize averages exact blocks and weighs fractional ones", () => {
+    const src = Buffer.from([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]); // 4x1
+    expect([...areaResize(src, 4, 1, 2, 1)]).toEqual([50, 50, 50, 228, 228, 228]);
+    expect([...areaResize(src, 4, 1, 3, 1)].filter((_, i) => i % 3 === 0)).toEqual([25, 150, 241]) // (100 / 3) / (4 / 3), (200 / 3 + 255) / (4 / 3);
+  });
+});
