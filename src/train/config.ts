@@ -70,6 +70,9 @@ export const DataConfig = z
         seed: z.number().int().min(0).default(101),
         /** "FRAMES:RUNG": uniform-baseline drills (that many uniform frames, answered in one turn); "" = the agent's turns. */
         uniform: z.string().regex(/^(\d+:[a-z]+)?$/).default(""),
+        /** The imperfect teacher's flaws for drills (`train-framemind run` copies its teacher's). */
+        wrongMoment: z.number().min(0).max(1).default(0),
+        lowRung: z.number().min(0).max(1).default(0),
       })
       .strict()
       .prefault({}),

@@ -23,6 +23,7 @@ import type { Tokenizer } from "../policy/tiny/tokenizer.js";
 import type { HistoryTurn, PolicyInput } from "../policy/types.js";
 import { spreadTimes, uniformTimes } from "../video/index.js";
 import { LADDER_DEFAULTS } from "../agent/loop.js";
+import { withFlaws, type TeacherFlaws } from "./grpo/flawed-teacher.js";
 
 export interface DrillOptions {
   /** Items to render. */
@@ -33,12 +34,14 @@ export interface DrillOptions {
   maxFramesPerCall?: number;
   /** Uniform-baseline drills: this many uniform frames at this rung, answered in one turn. */
   uniform?: { frames: number; rung: string };
+  /** The imperfect teacher's flaws (issue 7), so drills spoil their looks as the teacher data does. */
+  flaws?: TeacherFlaws;
 }
 
 /** The cue teacher's turns on one rendered item: each turn's input and text. */
-export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform"> = {}): Promise<{ input: PolicyInput; text: string }[]> {
+export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws"> = {}): Promise<{ input: PolicyInput; text: string }[]> {
   const { item, scene } = makeItem(seed, "train", index);
-  const teacher = createCueTeacher(item);
+  const teacher = opts.flaws ? withFlaws(createCueTeacher(item), item.id, opts.flaws) : createCueTeacher(item);
   const frame = sceneRenderer(scene);
   const duration = scene.frameCount / scene.fps;
   // The uniform baseline looks once (its frames, tolerant) and must answer.

@@ -213,7 +213,9 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const t0 = performance.now();
     const progress = new Progress("drills", cfg.data.drills.n);
     const uniform = framesRung(cfg.data.drills.uniform);
-    const drills = await drillExamples({ n: cfg.data.drills.n, seed: cfg.data.drills.seed, ...(uniform ? { uniform } : {}) }, tokenizer, maxLen, (d) => progress.tick(d));
+    const { n, seed, wrongMoment, lowRung } = cfg.data.drills;
+    const flaws = wrongMoment || lowRung ? { flaws: { wrongMoment, lowRung, seed } } : {};
+    const drills = await drillExamples({ n, seed, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
     run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }

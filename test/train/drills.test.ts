@@ -39,6 +39,14 @@ describe("SFT drills (rendered in-process)", () => {
     expect(turn!.text).toMatch(/<answer>/);
   });
 
+  it("flawed drills spoil the look as the flawed teacher does, and keep the answer", async () => {
+    const good = await drillTurns(5, 0);
+    const bad = await drillTurns(5, 0, { flaws: { wrongMoment: 1, lowRung: 0, seed: 1 } });
+    expect(bad[0]!.text).not.toBe(good[0]!.text);
+    expect(bad[0]!.text).toMatch(/get_clip/);
+    expect(bad.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
+  });
+
   it("area resize averages exact blocks and weighs fractional ones", () => {
     const src = Buffer.from([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]); // 4x1
     expect([...areaResize(src, 4, 1, 2, 1)]).toEqual([50, 50, 50, 228, 228, 228]);

@@ -85,7 +85,9 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 /** The two stages' configs with the pipeline's paths filled in (validated here, before any work). */
 export function stageConfigs(c: RunConfig): StageConfigs {
   const out = resolve(c.out);
-  const sft = parseConfig(SftConfigSchema, merge({ seed: c.seed }, merge(c.sft, { data: { train: join(out, "teacher.jsonl"), valDataset: c.data.val }, run: { out: join(out, "sft") } })));
+  // Drills (if any) carry the teacher's flaws, like the teacher data they add to.
+  const flaws = { drills: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung } };
+  const sft = parseConfig(SftConfigSchema, merge({ seed: c.seed }, merge(c.sft, { data: { train: join(out, "teacher.jsonl"), valDataset: c.data.val, ...flaws }, run: { out: join(out, "sft") } })));
   const grpo = parseConfig(GrpoConfigSchema, merge({ seed: c.seed }, merge(c.grpo, { init: join(out, "sft", "best"), data: { train: c.data.train, val: c.data.val }, run: { out: join(out, "grpo") } })));
   return { sft, grpo };
 }
