@@ -278,7 +278,7 @@ export class TransformerModel {
 
 export interface PackRow {
   items: readonly PromptItem[];
-  /** Per item: 1 if predicting this item counts in the loss (visual items never count). */
+  /** Per item: the loss weight of predicting it (0 = not in the loss; visual items never count). */
   train?: ArrayLike<number>;
 }
 
@@ -320,7 +320,7 @@ export function packSequences(
       const next = items[t + 1];
       if (next && !('patch' in next)) {
         targets[i] = next.token;
-        lossMask[i] = row.train?.[t + 1] ? 1 : 0;
+        lossMask[i] = row.train?.[t + 1] ?? 0;
       }
     }
   });

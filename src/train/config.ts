@@ -76,6 +76,11 @@ export const DataConfig = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Loss weight of answer turns' tokens relative to calls' (1 = plain token mean). Reading the
+     * answer off the frames is a few tokens per trajectory among ~100 protocol tokens.
+     */
+    answerWeight: z.number().positive().default(1),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */
     maxLen: z.number().int().min(0).default(0),
   })

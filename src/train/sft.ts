@@ -221,6 +221,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   }
   const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val") : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];
+  if (cfg.data.answerWeight !== 1) {
+    const answerTag = tokenizer.encode("<answer>").ids[0]!;
+    for (const e of train.examples) if (e.target.includes(answerTag)) e.weight = cfg.data.answerWeight;
+  }
   if (!train.examples.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: `every example is longer than ${maxLen} tokens` });
   const lens = train.examples.map(exampleLength);
   run.log({ step: state.step, kind: "data", examples: train.examples.length, dropped: train.dropped, meanLen: lens.reduce((a, b) => a + b, 0) / lens.length, maxLen: Math.max(...lens), vocab: tokenizer.size, params: paramSpecs(model.config).reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0), frameLoadMs: Math.round(train.ms) });

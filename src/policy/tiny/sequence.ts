@@ -138,6 +138,8 @@ export function toPrompt(items: readonly SeqItem[]): PromptItem[] {
 export interface Example {
   items: SeqItem[];
   target: number[];
+  /** Loss weight of the target tokens (default 1; SFT weighs answer turns up: data.answerWeight). */
+  weight?: number;
 }
 
 export function exampleLength(e: Example): number {
@@ -148,8 +150,8 @@ export function exampleLength(e: Example): number {
 export function makeBatch(examples: readonly Example[], maxSeq: number, bucket = 16): SftBatch {
   const rows: PackRow[] = examples.map((e) => {
     const items = [...toPrompt(e.items), ...e.target.map((token) => ({ token }))];
-    const train = new Uint8Array(items.length);
-    train.fill(1, e.items.length);
+    const train = new Float32Array(items.length);
+    train.fill(e.weight ?? 1, e.items.length);
     return { items, train };
   });
   return packSequences(rows, { bucket, maxSeq });
