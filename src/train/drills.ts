@@ -24,6 +24,7 @@ import type { HistoryTurn, PolicyInput } from "../policy/types.js";
 import { spreadTimes, uniformTimes } from "../video/index.js";
 import { LADDER_DEFAULTS } from "../agent/loop.js";
 import { withFlaws, type TeacherFlaws } from "./grpo/flawed-teacher.js";
+import { evidenceRecall } from "../eval/evidence.js";
 
 export interface DrillOptions {
   /** Items to render. */
@@ -36,10 +37,18 @@ export interface DrillOptions {
   uniform?: { frames: number; rung: string };
   /** The imperfect teacher's flaws (issue 7), so drills spoil their looks as the teacher data does. */
   flaws?: TeacherFlaws;
+  /** Keep only drills whose frames cover every evidence interval (the answer is visible in them). */
+  requireEvidence?: boolean;
+}
+
+export interface Drill {
+  turns: { input: PolicyInput; text: string }[];
+  /** The frames seen cover every evidence interval of the item (null: the item has none). */
+  evidenceSeen: boolean | null;
 }
 
 /** The cue teacher's turns on one rendered item: each turn's input and text. */
-export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws"> = {}): Promise<{ input: PolicyInput; text: string }[]> {
+export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws"> = {}): Promise<Drill> {
   const { item, scene } = makeItem(seed, "train", index);
   const teacher = opts.flaws ? withFlaws(createCueTeacher(item), item.id, opts.flaws) : createCueTeacher(item);
   const frame = sceneRenderer(scene);
@@ -89,7 +98,7 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
       observation: { kind: "frames", text: "", result: { tool: parsed.call.name, timestamps: evidence.map((f) => f.timestamp), width: f0.width, height: f0.height, tokens: parsed.cost, rung: a.rung, mode: "exact", cached: false, decodeMs: 0 } },
     });
   }
-  return out;
+  return { turns: out, evidenceSeen: evidenceRecall(allEvidence.flat(), item.evidence) };
 }
 
 /** Drill examples for SFT (one per teacher turn), built like every other example. */
@@ -97,7 +106,12 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
   const eos = tok.id("<eos>");
   const out: Example[] = [];
   for (let i = 0; i < opts.n; i++) {
-    for (const { input, text } of await drillTurns(opts.seed, i, opts)) {
+    const drill = await drillTurns(opts.seed, i, opts);
+    if (opts.requireEvidence && drill.evidenceSeen === false) {
+      onProgress?.(i + 1, opts.n);
+      continue;
+    }
+    for (const { input, text } of drill.turns) {
       const ctx = buildContext(contextFromInput(input), tok);
       const e = { items: ctx.items, target: [...tok.encode(text, ctx.frameTimes).ids, eos] };
       if (e.items.length + e.target.length <= maxLen) out.push(e);

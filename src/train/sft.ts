@@ -24,6 +24,7 @@ import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { Progress } from "../cli/common.js";
 import { scoreAnswer } from "../eval/score.js";
+import { evidenceRecall } from "../eval/evidence.js";
 import { evidenceByTurn, setEvidenceCacheDir } from "../policy/tiny/evidence.js";
 import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
 import { createTinyPolicy } from "../policy/tiny/policy.js";
@@ -54,6 +55,24 @@ export function readTrajectories(file: string): Trajectory[] {
         throw new FramemindError("FM_ERR_TRAIN_DATA", { path: file, reason: `line ${i + 1}: ${(e as Error).message.slice(0, 300)}` });
       }
     });
+}
+
+/**
+ * The records whose frames cover every evidence interval of their item (items read from the
+ * dataset file each record names; records of items without intervals are kept).
+ */
+export async function withEvidenceSeen(recs: readonly Trajectory[]): Promise<Trajectory[]> {
+  const files = new Map<string, Map<string, DatasetItem>>();
+  const out: Trajectory[] = [];
+  for (const r of recs) {
+    if (!r.item?.file) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: r.id, reason: "data.requireEvidence needs records that name their dataset item (item.file)" });
+    let byId = files.get(r.item.file);
+    if (!byId) files.set(r.item.file, (byId = new Map((await loadDataset(r.item.file)).map((it) => [it.id, it]))));
+    const item = byId.get(r.item.id);
+    if (!item) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: r.item.file, reason: `no item '${r.item.id}'` });
+    if (evidenceRecall(r.framesSeen, item.evidence) !== false) out.push(r);
+  }
+  return out;
 }
 
 /** Texts the vocabulary is built from: questions, options, turn texts and history words. */
@@ -188,7 +207,9 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
 
-  const trainRecs = readTrajectories(cfg.data.train);
+  const allRecs = readTrajectories(cfg.data.train);
+  const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
+  if (trainRecs.length !== allRecs.length) run.log({ step: 0, kind: "data-filter", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, rule: "requireEvidence" });
   if (!trainRecs.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories" });
 
   // Model, tokenizer, optimizer state: fresh, or from the newest checkpoint.
@@ -215,7 +236,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const uniform = framesRung(cfg.data.drills.uniform);
     const { n, seed, wrongMoment, lowRung } = cfg.data.drills;
     const flaws = wrongMoment || lowRung ? { flaws: { wrongMoment, lowRung, seed } } : {};
-    const drills = await drillExamples({ n, seed, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
+    const drills = await drillExamples({ n, seed, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
     run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }

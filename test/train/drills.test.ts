@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { drillExamples, drillTurns } from "../../src/train/drills.js";
-import { readTrajectories, recordExamples, vocabularyTexts } from "../../src/train/sft.js";
+import { readTrajectories, recordExamples, vocabularyTexts, withEvidenceSeen } from "../../src/train/sft.js";
 import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 import { areaResize } from "../../datasets/synth/render.js";
@@ -11,9 +11,11 @@ describe("SFT drills (rendered in-process)", () => {
     const fx = await synthFixture();
     const recs = readTrajectories(fx.teacher);
     expect(recs.length).toBe(6);
+    const seen: (boolean | null)[] = [];
     for (const [i, rec] of recs.entries()) {
       const index = Number(/-(\d{5})-/.exec(rec.item!.id)![1]);
-      const drill = await drillTurns(FIXTURE_SEED, index);
+      const { turns: drill, evidenceSeen } = await drillTurns(FIXTURE_SEED, index);
+      seen.push(evidenceSeen);
       const real = await evidenceByTurn(rec);
       expect(drill.map((d) => d.text), rec.item!.id).toEqual(rec.turns.map((t) => t.text));
       drill.forEach((d, k) => {
@@ -24,6 +26,8 @@ describe("SFT drills (rendered in-process)", () => {
         expect(diff / n, `${rec.item!.id} turn ${k} (${i})`).toBeLessThan(4);
       });
     }
+    // data.requireEvidence keeps the same records on both sides.
+    expect((await withEvidenceSeen(recs)).map((r) => r.id)).toEqual(recs.filter((_, i) => seen[i] !== false).map((r) => r.id));
     // The same examples as the recorded trajectories, token for token, once pixels are set aside.
     const tok = Tokenizer.build(vocabularyTexts(recs), { frameRefs: 32 });
     const fromDrill = await drillExamples({ n: 6, seed: FIXTURE_SEED }, tok, 448);
@@ -32,7 +36,7 @@ describe("SFT drills (rendered in-process)", () => {
   });
 
   it("uniform drills are one answered turn over the uniform frames", async () => {
-    const [turn, ...rest] = await drillTurns(5, 0, { uniform: { frames: 24, rung: "low" } });
+    const [turn, ...rest] = (await drillTurns(5, 0, { uniform: { frames: 24, rung: "low" } })).turns;
     expect(rest).toEqual([]);
     expect(turn!.input.evidence).toHaveLength(24);
     expect(turn!.input.turn.mustAnswer).toBe(true);
@@ -40,8 +44,11 @@ describe("SFT drills (rendered in-process)", () => {
   });
 
   it("flawed drills spoil the look as the flawed teacher does, and keep the answer", async () => {
-    const good = await drillTurns(5, 0);
-    const bad = await drillTurns(5, 0, { flaws: { wrongMoment: 1, lowRung: 0, seed: 1 } });
+    const { turns: good, evidenceSeen } = await drillTurns(5, 0);
+    const { turns: bad, evidenceSeen: badSeen } = await drillTurns(5, 0, { flaws: { wrongMoment: 1, lowRung: 0, seed: 1 } });
+    // The spoiled look misses the flash; requireEvidence drops such drills.
+    expect([evidenceSeen, badSeen]).toEqual([true, false]);
+    expect(await drillExamples({ n: 1, seed: 5, flaws: { wrongMoment: 1, lowRung: 0, seed: 1 }, requireEvidence: true }, Tokenizer.build([]), 448)).toEqual([]);
     expect(bad[0]!.text).not.toBe(good[0]!.text);
     expect(bad[0]!.text).toMatch(/get_clip/);
     expect(bad.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
