@@ -1,21 +1,13 @@
 /**
  * Frames of a synthetic scene as the video layer would return them, without encoding or decoding:
- * the frame shown at t (exact) or the keyframe at or before t (tolerant; the suite puts a keyframe
+ * the frame shown at t (exact) or the keyframe before t (tolerant; the suite puts a keyframe
  * every second), area-resized to a rung of the `tiny` ladder. The SFT drills (src/train/drills.ts)
  * use it to make many more examples than encoded videos allow; the frames differ from decoded ones
  * only by h264's quantisation and chroma subsampling.
  */
 import { targetSize, tokensFor, type FrameMode } from "../../src/video/index.js";
 import { frameTime, sceneRenderer, type Scene } from "./scene.js";
-
-export interface RenderedFrame {
-  timestamp: number;
-  width: number;
-  height: number;
-  tokens: number;
-  rung: string;
-  rgb: Buffer;
-}
+import type { EvidenceFrame } from "../../src/policy/types.js";
 
 /** Box-filter resize with fractional coverage (what ffmpeg's `flags=area` computes). */
 export function areaResize(src: Buffer, w: number, h: number, ow: number, oh: number): Buffer {
@@ -40,7 +32,7 @@ export function areaResize(src: Buffer, w: number, h: number, ow: number, oh: nu
 }
 
 /** Renders the frames a request for `times` would get, at `rung` of the tiny ladder. */
-export function renderAt(scene: Scene, times: readonly number[], rung: string, mode: FrameMode, frame = sceneRenderer(scene)): RenderedFrame[] {
+export function renderAt(scene: Scene, times: readonly number[], rung: string, mode: FrameMode, frame = sceneRenderer(scene)): EvidenceFrame[] {
   const size = targetSize({ width: scene.width, height: scene.height }, { ladder: "tiny", rung });
   const last = scene.frameCount - 1;
   return times.map((t) => {

@@ -14,13 +14,13 @@
  */
 import { parseTurn } from "../agent/protocol.js";
 import { makeItem } from "../../datasets/synth/generate.js";
-import { renderAt, type RenderedFrame } from "../../datasets/synth/render.js";
+import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
 import { createCueTeacher } from "../policy/tiny/teacher.js";
 import { buildContext, contextFromInput, type Example } from "../policy/tiny/sequence.js";
 import type { Tokenizer } from "../policy/tiny/tokenizer.js";
-import type { HistoryTurn, PolicyInput } from "../policy/types.js";
+import type { EvidenceFrame, HistoryTurn, PolicyInput } from "../policy/types.js";
 import { spreadTimes, uniformTimes } from "../video/index.js";
 import { LADDER_DEFAULTS } from "../agent/loop.js";
 import { withFlaws, type TeacherFlaws } from "./grpo/flawed-teacher.js";
@@ -59,7 +59,7 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
   const d = LADDER_DEFAULTS.tiny;
   const first = opts.uniform ?? { frames: d.frames, rung: d.rung };
   const video = { duration, fps: scene.fps, width: scene.width, height: scene.height };
-  let evidence: RenderedFrame[] = renderAt(scene, uniformTimes(duration, first.frames), first.rung, "tolerant", frame);
+  let evidence: EvidenceFrame[] = renderAt(scene, uniformTimes(duration, first.frames), first.rung, "tolerant", frame);
   const allEvidence = [evidence];
   const history: HistoryTurn[] = [];
   const out: { input: PolicyInput; text: string }[] = [];
