@@ -75,6 +75,19 @@ export async function withEvidenceSeen(recs: readonly Trajectory[]): Promise<Tra
   return out;
 }
 
+/** "kept.<family>": "kept/total" (records without a family count as "-"). */
+function keptByFamily(all: readonly Trajectory[], kept: readonly Trajectory[]): Record<string, string> {
+  const fam = (r: Trajectory) => String(r.meta?.family ?? "-");
+  const keptSet = new Set(kept);
+  const out: Record<string, [number, number]> = {};
+  for (const r of all) {
+    const c = (out[fam(r)] ??= [0, 0]);
+    c[1]++;
+    if (keptSet.has(r)) c[0]++;
+  }
+  return Object.fromEntries(Object.entries(out).sort().map(([f, [k, n]]) => [`kept.${f}`, `${k}/${n}`]));
+}
+
 /** Texts the vocabulary is built from: questions, options, turn texts and history words. */
 export function vocabularyTexts(recs: readonly Trajectory[]): string[] {
   const out = new Set<string>(["frames low 1", "frames high 1", "error"]);
@@ -209,7 +222,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
 
   const allRecs = readTrajectories(cfg.data.train);
   const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
-  if (trainRecs.length !== allRecs.length) run.log({ step: 0, kind: "data-filter", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, rule: "requireEvidence" });
+  if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, ...keptByFamily(allRecs, trainRecs) });
   if (!trainRecs.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories" });
 
   // Model, tokenizer, optimizer state: fresh, or from the newest checkpoint.
