@@ -79,8 +79,8 @@ export const DataConfig = z
     /**
      * Keep only trajectories (and drills) whose frames cover every evidence interval of their item.
      * The cue teacher answers from the item, so a look that missed a 0.3 s flash still carries
-     * the right digit: a label the frames in view do not support (measured: 33% of flash-digit and
-     * 81% of count teacher trajectories).
+     * the right digit: a label the frames in view do not support (measured on 2225 teacher
+     * trajectories: 31% of flash-digit, 76% of count).
      */
     requireEvidence: z.boolean().default(false),
     /**

@@ -4,7 +4,7 @@
  * Why: the embedded model's weak skill is reading (a digit, a colour order, a count, a code) from
  * frames it has never seen; a few thousand encoded videos give a few hundred instances per family,
  * and the model then fits its training clips instead of learning to read. Rendering only the frames
- * a trajectory looks at costs ~10 ms instead of ~1 s per video, so a run can add thousands of items.
+ * a trajectory looks at costs ~60-90 ms instead of ~2 s per video (render, encode, teacher), so a run can add thousands of items.
  *
  * Each drill runs the cue teacher over a fresh item exactly as the agent loop would (the first
  * observation: 8 low frames, keyframe-tolerant; calls parsed and validated by the agent's protocol
@@ -18,7 +18,7 @@ import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
 import { createCueTeacher } from "../policy/tiny/teacher.js";
-import { buildContext, contextFromInput, type Example } from "../policy/tiny/sequence.js";
+import { contextFromInput, exampleLength, turnExample, type Example } from "../policy/tiny/sequence.js";
 import type { Tokenizer } from "../policy/tiny/tokenizer.js";
 import type { EvidenceFrame, HistoryTurn, PolicyInput } from "../policy/types.js";
 import { spreadTimes, uniformTimes } from "../video/index.js";
@@ -103,7 +103,6 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
 
 /** Drill examples for SFT (one per teacher turn), built like every other example. */
 export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: number, onProgress?: (done: number, total: number) => void): Promise<Example[]> {
-  const eos = tok.id("<eos>");
   const out: Example[] = [];
   for (let i = 0; i < opts.n; i++) {
     const drill = await drillTurns(opts.seed, i, opts);
@@ -112,9 +111,8 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
       continue;
     }
     for (const { input, text } of drill.turns) {
-      const ctx = buildContext(contextFromInput(input), tok);
-      const e = { items: ctx.items, target: [...tok.encode(text, ctx.frameTimes).ids, eos] };
-      if (e.items.length + e.target.length <= maxLen) out.push(e);
+      const e = turnExample(contextFromInput(input), text, tok);
+      if (exampleLength(e) <= maxLen) out.push(e);
     }
     onProgress?.(i + 1, opts.n);
   }

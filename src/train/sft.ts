@@ -30,7 +30,7 @@ import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.j
 import { createTinyPolicy } from "../policy/tiny/policy.js";
 import { createUniformPolicy } from "../policy/uniform.js";
 import { Tokenizer } from "../policy/tiny/tokenizer.js";
-import { buildContext, exampleLength, makeBatch, observationOf, PATCH_DIM, type Example } from "../policy/tiny/sequence.js";
+import { exampleLength, turnExample, makeBatch, observationOf, PATCH_DIM, type Example } from "../policy/tiny/sequence.js";
 import { framesRung, type SftConfig } from "./config.js";
 import { TrainRun } from "./run.js";
 import { drillExamples } from "./drills.js";
@@ -102,14 +102,12 @@ export function vocabularyTexts(recs: readonly Trajectory[]): string[] {
 /** One example per turn of each record (turn text + <eos> as the target). */
 export async function recordExamples(rec: Trajectory, tok: Tokenizer): Promise<Example[]> {
   const evidence = await evidenceByTurn(rec);
-  const eos = tok.id("<eos>");
   return rec.turns.map((t, i) => {
     const history = rec.turns.slice(0, i).map((h) => ({
       text: h.text,
       observation: observationOf(h.result ? { kind: "frames", result: h.result } : { kind: h.error ? "error" : "none" }),
     }));
-    const ctx = buildContext({ question: rec.question, ...(rec.options ? { options: rec.options } : {}), history, mustAnswer: t.mustAnswer, frames: evidence[i]! }, tok);
-    return { items: ctx.items, target: [...tok.encode(t.text, ctx.frameTimes).ids, eos] };
+    return turnExample({ question: rec.question, ...(rec.options ? { options: rec.options } : {}), history, mustAnswer: t.mustAnswer, frames: evidence[i]! }, t.text, tok);
   });
 }
 

@@ -142,6 +142,12 @@ export interface Example {
   weight?: number;
 }
 
+/** A turn's training example: its context and its text (times naming frames in view as references) + <eos>. */
+export function turnExample(ctx: TurnContext, text: string, tok: Tokenizer): Example {
+  const built = buildContext(ctx, tok);
+  return { items: built.items, target: [...tok.encode(text, built.frameTimes).ids, tok.id("<eos>")] };
+}
+
 export function exampleLength(e: Example): number {
   return e.items.length + e.target.length;
 }

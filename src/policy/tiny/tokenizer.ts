@@ -177,7 +177,7 @@ export class Tokenizer {
         const k = slotOf(s.value, frames, this.frameRefs);
         if (k < 0) continue;
         const head = this.encode(text.slice(last, s.from));
-        ids.push(...head.ids, this.index.get(refPiece(k, /[ \t]$/.test(text.slice(0, s.from))))!);
+        ids.push(...head.ids, this.index.get(refPiece(k, /[ \t]/.test(text[s.from - 1] ?? "")))!);
         for (const u of head.unknown) unknown.add(u);
         last = s.to;
       }
