@@ -19,7 +19,8 @@ beforeAll(async () => {
   const dir = tmpDir("fm-mcp-serve-");
   await fixtureVideo("idx", dir);
   server = await buildServer(
-    { roots: [dir], apiKeys: [KEY], dataDir: join(dir, "data"), policy: { name: "scripted" } },
+    // Any free loopback port: the default 8080 may be taken by a running `npm start`.
+    { host: "127.0.0.1", port: 0, roots: [dir], apiKeys: [KEY], dataDir: join(dir, "data"), policy: { name: "scripted" } },
     { policyFactory: () => scriptedPolicy(["<think>seen</think><answer>7</answer>"]) },
   );
   url = `${(await server.listen()).url}/mcp`;
