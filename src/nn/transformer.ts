@@ -21,11 +21,30 @@ export const TransformerConfigSchema = z
     lnEps: z.number().positive().default(1e-5),
     /** Visual tokens also add the embedding of their token id (the frame reference of their frame). */
     patchTokens: z.boolean().default(false),
+    /**
+     * Patch stem. 0: one linear projection of the whole patch. k > 0: the patch is cut into
+     * sub-squares of `stemCell` pixels, each mapped by ONE shared projection to `stemChannels`
+     * features + GELU (a stride-`stemCell` convolution), and the patch token is a linear map of
+     * those features. Shared weights see every position of a glyph inside the patch.
+     */
+    stemChannels: z.number().int().nonnegative().default(0),
+    stemCell: z.number().int().positive().default(7),
   })
-  .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' });
+  .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' })
+  .refine((c) => c.stemChannels === 0 || stemGrid(c) > 0, { message: 'with stemChannels, patchDim must be side*side*3 with side a multiple of stemCell' });
 
 export type TransformerConfig = z.infer<typeof TransformerConfigSchema>;
 export type TransformerConfigInput = z.input<typeof TransformerConfigSchema>;
+
+/** Patch side in pixels (patchDim = side*side*3). */
+function patchSide(c: { patchDim: number }): number {
+  return Math.round(Math.sqrt(c.patchDim / 3));
+}
+/** Stem cells per patch side, or 0 when the patch is not a square of whole cells. */
+export function stemGrid(c: { patchDim: number; stemCell: number }): number {
+  const side = patchSide(c);
+  return side * side * 3 === c.patchDim && side % c.stemCell === 0 ? side / c.stemCell : 0;
+}
 
 export function parseTransformerConfig(raw: unknown): TransformerConfig {
   return TransformerConfigSchema.parse(raw);
@@ -50,7 +69,9 @@ export function paramSpecs(c: TransformerConfig): ParamSpec[] {
   const specs: ParamSpec[] = [
     w('tok_emb', [c.vocabSize, D]),
     { ...w('pos_emb', [c.maxSeq, D], 0.01), noDecay: true },
-    w('patch.w', [c.patchDim, D], 1 / Math.sqrt(c.patchDim)),
+    ...(c.stemChannels
+      ? [w('stem.w', [c.stemCell * c.stemCell * 3, c.stemChannels], 1 / Math.sqrt(c.stemCell * c.stemCell * 3)), b('stem.b', c.stemChannels), w('patch.w', [stemGrid(c) ** 2 * c.stemChannels, D], 1 / Math.sqrt(stemGrid(c) ** 2 * c.stemChannels))]
+      : [w('patch.w', [c.patchDim, D], 1 / Math.sqrt(c.patchDim))]),
     b('patch.b', D),
     w('time.w', [c.timeFeatures, D]),
   ];
@@ -161,7 +182,7 @@ function body(g: Graph, c: TransformerConfig, p: Map<string, Tensor>, x: SeqInpu
   // Visual tokens: patch projection + time embedding; row 0 of the table is the "no patch" row.
   const angles = g.mul(g.unsqueeze(x.patchTimes, [-1]), g.constant(timeFrequencies(c.timeFeatures), [c.timeFeatures / 2]));
   const timeFeat = g.concat([g.sin(angles), g.cos(angles)], -1);
-  const vis = g.add(g.add(g.matmul(x.patches, P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
+  const vis = g.add(g.add(g.matmul(stem(g, c, x.patches, P), P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
   const table = g.concat([g.constant(new Float32Array(D), [1, D]), vis], 0);
   let tok = g.gather(P('tok_emb'), x.tokens);
   if (!c.patchTokens) tok = g.mul(tok, g.unsqueeze(g.cast(g.equal(x.patchSlot, g.constant(new Int32Array([0]), [], 'int32')), 'float32'), [-1]));
@@ -206,6 +227,16 @@ function logitsOf(g: Graph, p: Map<string, Tensor>, hidden: Tensor): Tensor {
 
 function maskedMean(g: Graph, perTok: Tensor, mask: Tensor, denom: Tensor): Tensor {
   return g.div(g.sumAll(g.mul(perTok, mask)), denom);
+}
+
+/** Patch rows [NV, patchDim] -> the features the patch projection reads (see stemChannels). */
+function stem(g: Graph, c: TransformerConfig, patches: Tensor, P: (n: string) => Tensor): Tensor {
+  if (!c.stemChannels) return patches;
+  const n = stemGrid(c), k = c.stemCell;
+  // [NV, side*side*3] row-major (y, x, rgb) -> [NV, n, k, n, k, 3] -> cells [NV, n*n, k*k*3].
+  const cells = g.reshape(g.transpose(g.reshape(patches, [-1, n, k, n, k, 3]), [0, 1, 3, 2, 4, 5]), [-1, n * n, k * k * 3]);
+  const feats = g.gelu(g.add(g.matmul(cells, P('stem.w')), P('stem.b')));
+  return g.reshape(feats, [-1, n * n * c.stemChannels]);
 }
 
 /**

@@ -2,17 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/nn/adam.js';
 import { TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
-import { countParams, noDecayParams, paramSpecs, type ParamStore } from '../../src/nn/transformer.js';
+import { countParams, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
 import { tinyBatch, tinyConfig } from './fixtures.js';
 
 const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
 
 /** Directional finite differences of the loss for several parameter tensors. */
-async function checkModelGrads(model: TransformerModel, batch: SftBatch | GrpoBatch): Promise<void> {
+async function checkModelGrads(model: TransformerModel, batch: SftBatch | GrpoBatch, names = CHECKED): Promise<void> {
   const base = await model.lossAndGrads(batch);
   const rng = new Rng(7);
   const eps = 2e-3;
-  for (const name of CHECKED) {
+  for (const name of names) {
     const p = model.params[name]!;
     const orig = p.slice();
     const v = Float32Array.from(p, () => rng.normal());
@@ -52,6 +52,33 @@ describe('transformer', () => {
     expect(r.loss).toBeCloseTo(num / den, 5);
     expect(Object.keys(r.grads).sort()).toEqual(Object.keys(model.params).sort());
     await checkModelGrads(model, tinyBatch(2));
+    await model.release();
+  });
+
+  it('the convolutional patch stem: gradients match finite differences, and it sees each cell with the same weights', async () => {
+    // 4x4 RGB patches cut into 2x2 cells: 4 cells of 12 floats, 3 shared features each.
+    const c = parseTransformerConfig({ ...tinyConfig, patchDim: 48, stemCell: 2, stemChannels: 3 });
+    expect(paramSpecs(c).find((s) => s.name === 'stem.w')?.shape).toEqual([12, 3]);
+    expect(paramSpecs(c).find((s) => s.name === 'patch.w')?.shape).toEqual([12, c.dModel]);
+    const model = TransformerModel.init(c, 1, { threads: 1 });
+    await checkModelGrads(model, tinyBatch(2, 2, 8, c), ['stem.w', 'stem.b', 'patch.w', 'h0.qkv.w']);
+    // Moving a cell's pixels to another cell moves its features: with patch.w reading only cell 0's
+    // features, a patch whose content sits in cell 0 differs from one whose content sits in cell 3.
+    const cell = (k: number) => {
+      const p = new Float32Array(48);
+      const [cy, cx] = [Math.floor(k / 2) * 2, (k % 2) * 2];
+      for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) for (let ch = 0; ch < 3; ch++) p[((cy + y) * 4 + cx + x) * 3 + ch] = ch === 0 ? 1 : -1;
+      return p;
+    };
+    const feed = (p: Float32Array): SftBatch => ({ batch: 1, seq: 2, tokens: new Int32Array([1, 1]), patchSlot: new Int32Array([1, 0]), patches: p, patchTimes: new Float32Array([0]), targets: new Int32Array([2, 2]), lossMask: new Float32Array([0, 1]) });
+    model.params['patch.w']!.fill(0, 3 * c.dModel); // only cell 0's 3 features reach the token
+    const [a, b] = [await model.lossAndGrads(feed(cell(0))), await model.lossAndGrads(feed(cell(3)))];
+    expect(Math.abs(a.loss - b.loss)).toBeGreaterThan(1e-4);
+    // Shared weights: the same content in cell 3, read through cell 3's slot of patch.w, gives the same token.
+    const w = model.params['patch.w']!;
+    w.copyWithin(9 * c.dModel, 0, 3 * c.dModel);
+    w.fill(0, 0, 3 * c.dModel);
+    expect((await model.lossAndGrads(feed(cell(3)))).loss).toBeCloseTo(a.loss, 5);
     await model.release();
   });
 
