@@ -173,6 +173,17 @@ export function formatTurn(t: TurnContent): string {
   return `${think}\n<tool_call>${JSON.stringify({ name: t.call.name, arguments: t.call.arguments })}</tool_call>`;
 }
 
+/**
+ * An answer that names an option by letter, rewritten to name it by its text ("B" -> "green"); the
+ * scorer takes either. Any other turn is returned as it is.
+ */
+export function answerByOptionText(text: string, options: readonly string[]): string {
+  const { think, answers } = splitTurn(text);
+  const k = answers.length === 1 && /^[A-Z]$/.test(answers[0]!) ? answers[0]!.charCodeAt(0) - 65 : -1;
+  const option = options[k];
+  return option === undefined ? text : formatTurn({ think: think ?? "", answer: option.replace(/^[A-Z]\.\s*/, "") });
+}
+
 const fmtT = (t: number) => t.toFixed(1);
 
 /** What the budget leaves, appended to every observation so the policy can plan. */

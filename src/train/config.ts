@@ -29,6 +29,10 @@ export const ModelShape = z
     timeFeatures: z.number().int().positive().multipleOf(2).default(16),
     /** Frame slots the model can point at (`<f0>`..): times in turns become references to frames in view; 0 = times spelt in digits. */
     frameRefs: z.number().int().min(0).max(64).default(32),
+    /** Patch stem: 0 = one linear projection per 28x28 patch; k > 0 = a shared projection of each stemCell-pixel square to k features (a convolution), then the patch projection. */
+    stemChannels: z.number().int().min(0).default(0),
+    /** Side of the stem's squares in pixels (divides 28). */
+    stemCell: z.number().int().positive().default(7),
   })
   .strict()
   .prefault({});
@@ -73,6 +77,8 @@ export const DataConfig = z
         /** The imperfect teacher's flaws for drills (`train-framemind run` copies its teacher's). */
         wrongMoment: z.number().min(0).max(1).default(0),
         lowRung: z.number().min(0).max(1).default(0),
+        /** Also one reading example per item of a reading family: its question with only the frames that hold the answer (src/train/drills.ts readingContext). */
+        reading: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -88,6 +94,13 @@ export const DataConfig = z
      * answer off the frames is a few tokens per trajectory among ~100 protocol tokens.
      */
     answerWeight: z.number().positive().default(1),
+    /**
+     * How answers to option questions are written: "letter" as the teacher wrote them, or "text"
+     * (the option's words; the scorer takes either). Measured with bench/reading-probe.ts (reading
+     * view, 600 steps): order by letter 29% (chance 25%: the model must bind the colour it saw to a
+     * letter), order + change by text 61%.
+     */
+    optionAnswers: z.enum(["letter", "text"]).default("letter"),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */
     maxLen: z.number().int().min(0).default(0),
   })

@@ -18,10 +18,12 @@ import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
 import { createCueTeacher } from "../policy/tiny/teacher.js";
-import { contextFromInput, exampleLength, turnExample, type Example } from "../policy/tiny/sequence.js";
+import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
+import type { DatasetItem } from "../../datasets/schema.js";
+import type { Scene } from "../../datasets/synth/scene.js";
 import type { Tokenizer } from "../policy/tiny/tokenizer.js";
 import type { EvidenceFrame, HistoryTurn, PolicyInput } from "../policy/types.js";
-import { spreadTimes, uniformTimes } from "../video/index.js";
+import { spreadTimes, targetSize, uniformTimes } from "../video/index.js";
 import { LADDER_DEFAULTS } from "../agent/loop.js";
 import { withFlaws, type TeacherFlaws } from "./grpo/flawed-teacher.js";
 import { evidenceRecall } from "../eval/evidence.js";
@@ -39,6 +41,31 @@ export interface DrillOptions {
   flaws?: TeacherFlaws;
   /** Keep only drills whose frames cover every evidence interval (the answer is visible in them). */
   requireEvidence?: boolean;
+  /** Also a reading example per item of a READING_FAMILIES family (readingContext). */
+  reading?: boolean;
+  /** Option answers name the option's text (turnExample). */
+  optionText?: boolean;
+}
+
+/**
+ * Families whose answer is read off the frames that hold it. Count and when are left out: shown only
+ * their evidence frames, "how many" would become "how many frames" and "when" the time of frame 0.
+ */
+export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "small-code", "change"];
+
+/**
+ * The reading view of an item: its question with only the frames that hold the answer (each
+ * evidence interval's middle frame, at the rung the evidence needs), and the answer due now.
+ * Why: measured with bench/reading-probe.ts (flash-digit, 2000 items, linear stem), a model
+ * trained only on the teacher's answer turns stays at chance (9% at 600 steps): among 16 frames
+ * it must find the one with the digit and read it, and neither skill gets a gradient before the
+ * other exists. Trained on reading views as well, it reads the answer turns of held-out items
+ * (74% at 600 steps): reading is learnt on the easy view, finding on the hard one.
+ */
+export function readingContext(item: DatasetItem, scene: Scene): TurnContext {
+  const low = targetSize(scene, { ladder: "tiny", rung: "low" });
+  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], (e.min_pixels ?? 0) > low.width * low.height ? "high" : "low", "exact"));
+  return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 
 export interface Drill {
@@ -110,10 +137,15 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
       onProgress?.(i + 1, opts.n);
       continue;
     }
-    for (const { input, text } of drill.turns) {
-      const e = turnExample(contextFromInput(input), text, tok);
-      if (exampleLength(e) <= maxLen) out.push(e);
+    const eo = { optionText: opts.optionText ?? false };
+    const examples = drill.turns.map(({ input, text }) => turnExample(contextFromInput(input), text, tok, eo));
+    // The reading view is answered with the teacher's answer turn (its think text and answer).
+    const last = drill.turns.at(-1)?.text ?? "";
+    if (opts.reading && last.includes("<answer>")) {
+      const { item, scene } = makeItem(opts.seed, "train", i);
+      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push(turnExample(readingContext(item, scene), last, tok, eo));
     }
+    out.push(...examples.filter((e) => exampleLength(e) <= maxLen));
     onProgress?.(i + 1, opts.n);
   }
   return out;

@@ -30,7 +30,7 @@ import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.j
 import { createTinyPolicy } from "../policy/tiny/policy.js";
 import { createUniformPolicy } from "../policy/uniform.js";
 import { Tokenizer } from "../policy/tiny/tokenizer.js";
-import { exampleLength, turnExample, makeBatch, observationOf, PATCH_DIM, type Example } from "../policy/tiny/sequence.js";
+import { exampleLength, turnExample, makeBatch, observationOf, PATCH_DIM, type Example, type ExampleOptions } from "../policy/tiny/sequence.js";
 import { framesRung, type SftConfig } from "./config.js";
 import { TrainRun } from "./run.js";
 import { drillExamples } from "./drills.js";
@@ -100,24 +100,24 @@ export function vocabularyTexts(recs: readonly Trajectory[]): string[] {
 }
 
 /** One example per turn of each record (turn text + <eos> as the target). */
-export async function recordExamples(rec: Trajectory, tok: Tokenizer): Promise<Example[]> {
+export async function recordExamples(rec: Trajectory, tok: Tokenizer, opts: ExampleOptions = {}): Promise<Example[]> {
   const evidence = await evidenceByTurn(rec);
   return rec.turns.map((t, i) => {
     const history = rec.turns.slice(0, i).map((h) => ({
       text: h.text,
       observation: observationOf(h.result ? { kind: "frames", result: h.result } : { kind: h.error ? "error" : "none" }),
     }));
-    return turnExample({ question: rec.question, ...(rec.options ? { options: rec.options } : {}), history, mustAnswer: t.mustAnswer, frames: evidence[i]! }, t.text, tok);
+    return turnExample({ question: rec.question, ...(rec.options ? { options: rec.options } : {}), history, mustAnswer: t.mustAnswer, frames: evidence[i]! }, t.text, tok, opts);
   });
 }
 
-export async function loadExamples(recs: readonly Trajectory[], tok: Tokenizer, maxLen: number, label: string): Promise<{ examples: Example[]; dropped: number; ms: number }> {
+export async function loadExamples(recs: readonly Trajectory[], tok: Tokenizer, maxLen: number, label: string, opts: ExampleOptions = {}): Promise<{ examples: Example[]; dropped: number; ms: number }> {
   const t0 = performance.now();
   const progress = new Progress(`frames (${label})`, recs.length);
   const examples: Example[] = [];
   let dropped = 0;
   for (let i = 0; i < recs.length; i++) {
-    for (const e of await recordExamples(recs[i]!, tok)) {
+    for (const e of await recordExamples(recs[i]!, tok, opts)) {
       if (exampleLength(e) > maxLen) dropped++;
       else examples.push(e);
     }
@@ -240,18 +240,19 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   }
   const { model, tokenizer } = loaded;
   const maxLen = cfg.data.maxLen || model.config.maxSeq;
-  const train = await loadExamples(trainRecs, tokenizer, maxLen, "train");
+  const exampleOpts = { optionText: cfg.data.optionAnswers === "text" };
+  const train = await loadExamples(trainRecs, tokenizer, maxLen, "train", exampleOpts);
   if (cfg.data.drills.n) {
     const t0 = performance.now();
     const progress = new Progress("drills", cfg.data.drills.n);
     const uniform = framesRung(cfg.data.drills.uniform);
-    const { n, seed, wrongMoment, lowRung } = cfg.data.drills;
+    const { n, seed, wrongMoment, lowRung, reading } = cfg.data.drills;
     const flaws = wrongMoment || lowRung ? { flaws: { wrongMoment, lowRung, seed } } : {};
-    const drills = await drillExamples({ n, seed, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
+    const drills = await drillExamples({ n, seed, reading, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
-    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, examples: drills.length, ms: Math.round(performance.now() - t0) });
+    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }
-  const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val") : null;
+  const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val", exampleOpts) : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];
   if (cfg.data.answerWeight !== 1) {
     const answerTag = tokenizer.encode("<answer>").ids[0]!;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { callCost, cheapestCall, formatError, formatObservation, formatQuestion, formatTurn, parseTurn, splitTurn, type CallLimits } from "../../src/agent/protocol.js";
+import { scoreAnswer } from "../../src/eval/score.js";
+import { answerByOptionText, callCost, cheapestCall, formatError, formatObservation, formatQuestion, formatTurn, parseTurn, splitTurn, type CallLimits } from "../../src/agent/protocol.js";
 
 // Costs come from callCost (the same targetSize math as the video layer), so no ladder sizes are hard-coded.
 const limits: CallLimits = { ladder: "qwen", duration: 10, video: { width: 320, height: 180 }, maxFramesPerCall: 8, remainingVisualTokens: 10_000 };
@@ -100,6 +101,20 @@ describe("formatTurn / parseTurn round trip", () => {
     if ("answer" in c) expect(t).toMatchObject({ kind: "answer", think: c.think, answer: c.answer });
     else expect(t).toMatchObject({ kind: "call", think: c.think, call: { name: c.call.name, arguments: c.call.arguments, source: "text" } });
     expect(splitTurn(text).think).toBe(c.think);
+  });
+});
+
+describe("answerByOptionText", () => {
+  const options = ["A. blue", "B. green", "C. left sign: 3 became 7"];
+  it("names the option by its words, keeps the think text, and the scorer still takes it", () => {
+    const out = answerByOptionText("<think>Right after red comes green, option B.</think>\n<answer>B</answer>", options);
+    expect(out).toBe("<think>Right after red comes green, option B.</think>\n<answer>green</answer>");
+    const item = { answer: "C", answer_type: "option" as const, options };
+    expect(scoreAnswer(item, splitTurn(answerByOptionText(formatTurn({ think: "x", answer: "C" }), options)).answers[0]!)).toMatchObject({ correct: true, parsed: "C" });
+  });
+  it("leaves calls, non-letter answers and letters past the options alone", () => {
+    const call = formatTurn({ think: "look", call: { name: "get_frames", arguments: { timestamps: [1], rung: "low" } } });
+    for (const t of [call, formatTurn({ think: "t", answer: "green" }), formatTurn({ think: "t", answer: "D" })]) expect(answerByOptionText(t, options)).toBe(t);
   });
 });
 

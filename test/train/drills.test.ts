@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { drillExamples, drillTurns } from "../../src/train/drills.js";
+import { drillExamples, drillTurns, readingContext, READING_FAMILIES } from "../../src/train/drills.js";
+import { makeItem } from "../../datasets/synth/generate.js";
 import { readTrajectories, recordExamples, vocabularyTexts, withEvidenceSeen } from "../../src/train/sft.js";
 import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
@@ -52,6 +53,31 @@ describe("SFT drills (rendered in-process)", () => {
     expect(bad[0]!.text).not.toBe(good[0]!.text);
     expect(bad[0]!.text).toMatch(/get_clip/);
     expect(bad.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
+  });
+
+  it("reading drills add, per item of a reading family, its question over only the frames holding the answer", async () => {
+    const texts = (await Promise.all([0, 1, 2, 3, 4, 5].map((i) => drillTurns(5, i)))).flatMap((d) => d.turns.flatMap((t) => [t.text, t.input.question, ...(t.input.options ?? [])]));
+    const tok = Tokenizer.build(texts, { frameRefs: 32 });
+    // Items 0..5 are one of each family; four are reading families.
+    const plain = await drillExamples({ n: 6, seed: 5 }, tok, 448);
+    const withReading = await drillExamples({ n: 6, seed: 5, reading: true }, tok, 448);
+    const extra = withReading.filter((e) => !plain.some((p) => p.items === e.items || (p.items.length === e.items.length && p.target.join() === e.target.join())));
+    expect(withReading.length - plain.length).toBe(READING_FAMILIES.length);
+    expect(extra).toHaveLength(READING_FAMILIES.length);
+    // The flash-digit item (index 0): one low-rung frame in the middle of the flash, answered by the teacher's answer turn.
+    const { item, scene } = makeItem(5, "train", 0);
+    const ctx = readingContext(item, scene);
+    expect(ctx.frames).toHaveLength(1);
+    const ev = item.evidence![0]!;
+    expect(ctx.frames[0]!.timestamp).toBeGreaterThanOrEqual(ev.start);
+    expect(ctx.frames[0]!.timestamp).toBeLessThanOrEqual(ev.end);
+    expect(ctx.frames[0]!.rung).toBe("low");
+    expect(ctx.mustAnswer).toBe(true);
+    const { turns } = await drillTurns(5, 0);
+    expect(tok.decode(extra[0]!.target.slice(0, -1))).toBe(turns.at(-1)!.text);
+    // Change (index 4): before and after, at the high rung.
+    const change = makeItem(5, "train", 4);
+    expect(readingContext(change.item, change.scene).frames.map((f) => f.rung)).toEqual(["high", "high"]);
   });
 
   it("area resize averages exact blocks and weighs fractional ones", () => {

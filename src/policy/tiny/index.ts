@@ -17,7 +17,7 @@ import { createTinyPolicy } from "./policy.js";
 export { createTinyPolicy, DEFAULT_MAX_NEW_TOKENS, type TinyPolicyConfig } from "./policy.js";
 export { loadTiny, saveTiny, defaultModelDir, type LoadedTiny } from "./checkpoint.js";
 export { Tokenizer, pieces, SPECIAL } from "./tokenizer.js";
-export { buildContext, contextFromInput, makeBatch, exampleLength, turnExample, toPrompt, PATCH_DIM, type Example, type TurnContext, type SeqItem } from "./sequence.js";
+export { buildContext, contextFromInput, makeBatch, exampleLength, turnExample, toPrompt, PATCH_DIM, type Example, type ExampleOptions, type TurnContext, type SeqItem } from "./sequence.js";
 export { createCueTeacher, writeCueTrajectories, CLIP_FRAMES } from "./teacher.js";
 
 /** The uniform baseline's observation (frames x rung): its checkpoint records the same. */

@@ -17,6 +17,7 @@
  * - the target is the turn's raw text; the loss covers it and the closing <eos>.
  * Patches are kept as bytes (a quarter of the memory) and turned into floats per batch.
  */
+import { answerByOptionText } from "../../agent/protocol.js";
 import { packSequences, type PackRow, type PromptItem, type SftBatch } from "../../nn/index.js";
 import { PATCH } from "../../video/index.js";
 import type { EvidenceFrame, PolicyInput } from "../types.js";
@@ -142,10 +143,16 @@ export interface Example {
   weight?: number;
 }
 
+export interface ExampleOptions {
+  /** Answers to option questions name the option's text, not its letter (answerByOptionText). */
+  optionText?: boolean;
+}
+
 /** A turn's training example: its context and its text (times naming frames in view as references) + <eos>. */
-export function turnExample(ctx: TurnContext, text: string, tok: Tokenizer): Example {
+export function turnExample(ctx: TurnContext, text: string, tok: Tokenizer, opts: ExampleOptions = {}): Example {
   const built = buildContext(ctx, tok);
-  return { items: built.items, target: [...tok.encode(text, built.frameTimes).ids, tok.id("<eos>")] };
+  const target = opts.optionText && ctx.options ? answerByOptionText(text, ctx.options) : text;
+  return { items: built.items, target: [...tok.encode(target, built.frameTimes).ids, tok.id("<eos>")] };
 }
 
 export function exampleLength(e: Example): number {

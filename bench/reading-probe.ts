@@ -1,0 +1,132 @@
+// Can the architecture learn to READ, apart from looking? Each example is a question and only the
+// frames that hold its answer (readingContext in src/train/drills.ts), answered in one turn by
+// the answer alone. A fresh model of the
+// shipped shape is trained on these for each patch stem given, side by side in one run, and its
+// exact-match accuracy on held-out items is printed as it learns (teacher-forced argmax of every
+// answer token). If a stem cannot learn this, no amount of agent data will teach it to read.
+// Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16]
+//        [--steps 600] [--train 2000] [--test 200] [--batch 32] [--lr 0.002] [--seed 1] [--threads 1]
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { makeItem } from '../datasets/synth/generate.js';
+import { FAMILIES, type Family } from '../datasets/synth/families.js';
+import { AdamW, lrAt, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
+import { contextFromInput, loadTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
+import { drillTurns, readingContext } from '../src/train/drills.js';
+import { batchAt } from '../src/train/sft.js';
+import { Progress } from '../src/cli/common.js';
+
+const { values } = parseArgs({
+  options: {
+    families: { type: 'string', default: 'flash-digit,small-code' },
+    stems: { type: 'string', default: '0,16' },
+    steps: { type: 'string', default: '600' },
+    train: { type: 'string', default: '2000' },
+    test: { type: 'string', default: '200' },
+    batch: { type: 'string', default: '32' },
+    lr: { type: 'string', default: '0.002' },
+    seed: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '1' },
+    evalEvery: { type: 'string', default: '100' },
+    plot: { type: 'string', default: '' },
+    view: { type: 'string', default: 'evidence' },
+    optionText: { type: 'boolean', default: false },
+  },
+});
+const families = values.families.split(',') as Family[];
+for (const f of families) if (!FAMILIES.includes(f)) throw new Error(`unknown family ${f} (one of ${FAMILIES.join(', ')})`);
+const stems = values.stems.split(',').map(Number);
+const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.steps, values.train, values.test, values.batch, values.lr, values.seed, values.threads, values.evalEvery].map(Number) as [number, number, number, number, number, number, number, number];
+
+// evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
+// sees it (test too); mixed: train on both (each item twice), test on turns.
+type View = 'evidence' | 'turn';
+if (!['evidence', 'turn', 'mixed'].includes(values.view)) throw new Error('--view is evidence, turn or mixed');
+
+/** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
+async function readingItem(s: number, j: number, view: View): Promise<Example | null> {
+  const family = families[j % families.length]!;
+  const index = Math.floor(j / families.length) * FAMILIES.length + FAMILIES.indexOf(family);
+  const { item, scene } = makeItem(s, 'train', index);
+  // --optionText: answer an option question with the option's text (the scorer takes either).
+  if (values.optionText && item.options) item.answer = item.options[item.answer.charCodeAt(0) - 65]!.replace(/^[A-Z]\.\s*/, '');
+  if (view === 'turn') {
+    // The teacher's answer turn as the agent loop shows it: question, history, its last look.
+    // Items whose look missed the evidence are skipped: their answer is not in view.
+    const drill = await drillTurns(s, index);
+    const last = drill.turns.at(-1)!;
+    if (drill.evidenceSeen === false) return null;
+    return toExample(contextFromInput(last.input), item.answer);
+  }
+  return toExample(readingContext(item, scene), item.answer);
+}
+
+// The shipped model's vocabulary: the protocol, the suite's questions, options and answers.
+const tok = loadTiny().tokenizer;
+const text = (a: string) => `<answer>${a}</answer>`;
+const toExample = (ctx: TurnContext, answer: string): Example => turnExample(ctx, text(answer), tok);
+const t0 = performance.now();
+const build = async (s: number, n: number, views: View[]) => {
+  const out: Example[] = [];
+  for (let j = 0; out.length < n * views.length; j++) {
+    const es = await Promise.all(views.map((v) => readingItem(s, j, v)));
+    if (es.every((e) => e)) out.push(...(es as Example[]));
+  }
+  return out;
+};
+const testView: View = values.view === 'evidence' ? 'evidence' : 'turn';
+const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
+const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
+console.log(`reading probe: view ${values.view}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+
+/** Exact match of every answer token under teacher forcing. */
+async function accuracy(model: TransformerModel, examples: readonly Example[]): Promise<number> {
+  let right = 0;
+  const V = model.config.vocabSize;
+  for (let i = 0; i < examples.length; i += 64) {
+    const b = makeBatch(examples.slice(i, i + 64), model.config.maxSeq);
+    const logits = await model.logits(b);
+    for (let r = 0; r < b.batch; r++) {
+      let ok = true;
+      for (let t = 0; t < b.seq && ok; t++) {
+        const k = r * b.seq + t;
+        if (!b.lossMask[k]) continue;
+        let best = 0;
+        for (let v = 1; v < V; v++) if (logits[k * V + v]! > logits[k * V + best]!) best = v;
+        ok = best === b.targets[k];
+      }
+      if (ok) right++;
+    }
+  }
+  return right / examples.length;
+}
+
+const curves: Record<string, { step: number; train: number; test: number }[]> = {};
+for (const stemChannels of stems) {
+  const config = parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nLayers: 2, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, stemChannels });
+  const model = TransformerModel.init(config, seed, { threads });
+  const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set(['tok_emb']) });
+  const name = stemChannels ? `conv stem ${stemChannels}x${config.stemCell}px` : 'linear stem';
+  const curve: (typeof curves)[string] = (curves[name] = []);
+  const progress = new Progress(name, steps);
+  const s0 = performance.now();
+  for (let step = 1; step <= steps; step++) {
+    const batch = makeBatch(batchAt(seed, step - 1, batchSize, data.train.length).map((i) => data.train[i]!), config.maxSeq);
+    const res = await model.lossAndGrads(batch);
+    opt.update(model.params, res.grads, lrAt(step - 1, { baseLr: lr, warmupSteps: 50, totalSteps: steps, decay: 'cosine', minRatio: 0.05 }));
+    if (step % evalEvery === 0 || step === steps) {
+      const row = { step, train: await accuracy(model, data.train.slice(-nTest)), test: await accuracy(model, data.test) };
+      curve.push(row);
+      progress.tick(step, `loss ${res.loss.toFixed(3)} train ${(100 * row.train).toFixed(0)}% test ${(100 * row.test).toFixed(0)}%`);
+    }
+  }
+  console.log(`${name}: ${((performance.now() - s0) / steps).toFixed(0)} ms/step, ${Object.values(model.params).reduce((n, p) => n + p.length, 0)} parameters`);
+  await model.release();
+}
+
+const names = Object.keys(curves);
+console.log(`\n| step | ${names.map((n) => `${n} (train / test)`).join(' | ')} |\n|---|${names.map(() => '---|').join('')}`);
+for (let i = 0; i < curves[names[0]!]!.length; i++) {
+  console.log(`| ${curves[names[0]!]![i]!.step} | ${names.map((n) => `${(100 * curves[n]![i]!.train).toFixed(0)}% / ${(100 * curves[n]![i]!.test).toFixed(0)}%`).join(' | ')} |`);
+}
+if (values.plot) writeFileSync(values.plot, JSON.stringify({ families, seed, steps, curves }, null, 2));
