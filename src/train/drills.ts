@@ -133,12 +133,10 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
   const out: Example[] = [];
   for (let i = 0; i < opts.n; i++) {
     const drill = await drillTurns(opts.seed, i, opts);
-    if (opts.requireEvidence && drill.evidenceSeen === false) {
-      onProgress?.(i + 1, opts.n);
-      continue;
-    }
     const eo = { optionText: opts.optionText ?? false };
-    const examples = drill.turns.map(({ input, text }) => turnExample(contextFromInput(input), text, tok, eo));
+    // requireEvidence drops the turns of a look that missed the evidence, not the reading view,
+    // which always shows it (so the uniform baseline learns to read as much as the agent does).
+    const examples = opts.requireEvidence && drill.evidenceSeen === false ? [] : drill.turns.map(({ input, text }) => turnExample(contextFromInput(input), text, tok, eo));
     // The reading view is answered with the teacher's answer turn (its think text and answer).
     const last = drill.turns.at(-1)?.text ?? "";
     if (opts.reading && last.includes("<answer>")) {

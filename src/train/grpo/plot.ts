@@ -23,7 +23,7 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2);
 }
 
-interface Series {
+export interface Series {
   points: ReadonlyArray<readonly [number, number]>;
   color: string;
   label: string;
@@ -54,6 +54,19 @@ function panel(x0: number, y0: number, title: string, series: readonly Series[],
     else out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map(([a, b]) => `${px(a).toFixed(1)},${py(b).toFixed(1)}`).join(" ")}"/>`);
   });
   return out.join("\n");
+}
+
+/** Panels of curves side by side (two per row) over one step axis, captioned with `title`. */
+export function renderPanels(title: string, panels: ReadonlyArray<{ title: string; series: readonly Series[] }>): string {
+  const xMax = Math.max(1, ...panels.flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q[0]))));
+  const rows = Math.ceil(panels.length / 2);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${rows * H + 20}" font-family="sans-serif">`,
+    `<text x="6" y="${rows * H + 15}" font-size="11" fill="#555">${esc(title)}</text>`,
+    ...panels.map((p, i) => panel((i % 2) * W, Math.floor(i / 2) * H, p.title, p.series, xMax)),
+    "</svg>",
+    "",
+  ].join("\n");
 }
 
 export function renderPlot(title: string, points: readonly PlotPoint[], val: ReadonlyArray<{ step: number; accuracy: number }>): string {
