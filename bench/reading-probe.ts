@@ -5,7 +5,8 @@
 // exact-match accuracy on held-out items is printed as it learns (teacher-forced argmax of every
 // answer token). If a stem cannot learn this, no amount of agent data will teach it to read.
 // Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16]
-//        [--steps 600] [--train 2000] [--test 200] [--batch 32] [--lr 0.002] [--seed 1] [--threads 1]
+//        [--view evidence|turn|mixed] [--optionText] [--steps 600] [--train 2000] [--test 200]
+//        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { makeItem } from '../datasets/synth/generate.js';
@@ -15,6 +16,7 @@ import { contextFromInput, loadTiny, makeBatch, PATCH_DIM, turnExample, type Exa
 import { drillTurns, readingContext } from '../src/train/drills.js';
 import { batchAt } from '../src/train/sft.js';
 import { Progress } from '../src/cli/common.js';
+import { renderPanels } from '../src/train/grpo/plot.js';
 
 const { values } = parseArgs({
   options: {
@@ -129,4 +131,16 @@ console.log(`\n| step | ${names.map((n) => `${n} (train / test)`).join(' | ')} |
 for (let i = 0; i < curves[names[0]!]!.length; i++) {
   console.log(`| ${curves[names[0]!]![i]!.step} | ${names.map((n) => `${(100 * curves[n]![i]!.train).toFixed(0)}% / ${(100 * curves[n]![i]!.test).toFixed(0)}%`).join(' | ')} |`);
 }
-if (values.plot) writeFileSync(values.plot, JSON.stringify({ families, seed, steps, curves }, null, 2));
+if (values.plot) {
+  const title = `bench:reading-probe view ${values.view}${values.optionText ? ' optionText' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
+  const panels = names.map((n) => ({
+    title: `${n}: exact-match accuracy`,
+    series: [
+      { points: curves[n]!.map((c) => [c.step, c.train] as const), color: '#1f77b4', label: 'train items' },
+      { points: curves[n]!.map((c) => [c.step, c.test] as const), color: '#d62728', label: 'held-out items' },
+    ],
+  }));
+  writeFileSync(values.plot, renderPanels(title, panels));
+  writeFileSync(values.plot.replace(/\.svg$/, '') + '.json', JSON.stringify({ title, curves }, null, 2));
+  console.log(`plot: ${values.plot}`);
+}
