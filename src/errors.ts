@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   FM_ERR_SERVER_POLICY_UNAVAILABLE: { status: 503, message: "policy '{policy}' is not available: {reason}" },
   FM_ERR_SERVER_TIMEOUT: { status: 504, message: "the question took longer than {ms} ms and was stopped" },
   FM_ERR_CANCELLED: { status: 499, message: "the request was cancelled" },
+  FM_ERR_ENV_INVALID: { status: 500, message: "environment variable {name}: {reason}" },
   FM_ERR_INTERNAL: { status: 500, message: "internal error: {reason}" },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,4 +1,5 @@
 // The only module that touches onnxruntime-node: session creation and checked execution.
+import { FramemindError } from '../errors.js';
 import os from 'node:os';
 import ort from 'onnxruntime-node';
 
@@ -48,7 +49,7 @@ function envThreads(): number | undefined {
   const raw = process.env.FRAMEMIND_THREADS;
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FRAMEMIND_THREADS must be a positive integer, got '${raw}'`);
+  if (!Number.isInteger(n) || n < 1) throw new FramemindError("FM_ERR_ENV_INVALID", { name: "FRAMEMIND_THREADS", reason: `must be a positive integer, got '${raw}'` });
   return n;
 }
 

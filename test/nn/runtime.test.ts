@@ -12,6 +12,20 @@ async function tinySession(): Promise<Session> {
 }
 
 describe('runtime', () => {
+  it('a bad FRAMEMIND_THREADS is a typed error naming the variable', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1]);
+    const model = exportOnnx(g, { inputs: [x], outputs: { y: g.identity(x) } });
+    const saved = process.env.FRAMEMIND_THREADS;
+    process.env.FRAMEMIND_THREADS = 'two';
+    try {
+      await expect(Session.create(model)).rejects.toMatchObject({ code: 'FM_ERR_ENV_INVALID', message: expect.stringContaining('FRAMEMIND_THREADS') });
+    } finally {
+      if (saved === undefined) delete process.env.FRAMEMIND_THREADS;
+      else process.env.FRAMEMIND_THREADS = saved;
+    }
+  });
+
   it('runs with symbolic batch dims', async () => {
     const s = await tinySession();
     for (const B of [1, 4]) {
