@@ -50,6 +50,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
   const family = families[j % families.length]!;
   const index = Math.floor(j / families.length) * FAMILIES.length + FAMILIES.indexOf(family);
   const { item, scene } = makeItem(s, 'train', index);
+  const tag = (e: Example | null) => (e && familyOf.set(e, family), e);
   // --optionText: answer an option question with the option's text (the scorer takes either).
   if (values.optionText && item.options) item.answer = item.options[item.answer.charCodeAt(0) - 65]!.replace(/^[A-Z]\.\s*/, '');
   if (view === 'turn') {
@@ -58,11 +59,12 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     const drill = await drillTurns(s, index);
     const last = drill.turns.at(-1)!;
     if (drill.evidenceSeen === false) return null;
-    return toExample(contextFromInput(last.input), item.answer);
+    return tag(toExample(contextFromInput(last.input), item.answer));
   }
-  return toExample(readingContext(item, scene), item.answer);
+  return tag(toExample(readingContext(item, scene), item.answer));
 }
 
+const familyOf = new WeakMap<Example, Family>();
 // The shipped model's vocabulary: the protocol, the suite's questions, options and answers.
 const tok = loadTiny().tokenizer;
 const text = (a: string) => `<answer>${a}</answer>`;
@@ -81,8 +83,8 @@ const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mix
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
 console.log(`reading probe: view ${values.view}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
-/** Exact match of every answer token under teacher forcing. */
-async function accuracy(model: TransformerModel, examples: readonly Example[]): Promise<number> {
+/** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
+async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
   let right = 0;
   const V = model.config.vocabSize;
   for (let i = 0; i < examples.length; i += 64) {
@@ -98,6 +100,9 @@ async function accuracy(model: TransformerModel, examples: readonly Example[]): 
         ok = best === b.targets[k];
       }
       if (ok) right++;
+      const f = familyOf.get(examples[i + r]!) ?? '?';
+      const c = byFamily?.get(f) ?? [0, 0];
+      byFamily?.set(f, [c[0] + (ok ? 1 : 0), c[1] + 1]);
     }
   }
   return right / examples.length;
@@ -122,6 +127,9 @@ for (const stemChannels of stems) {
       progress.tick(step, `loss ${res.loss.toFixed(3)} train ${(100 * row.train).toFixed(0)}% test ${(100 * row.test).toFixed(0)}%`);
     }
   }
+  const byFamily = new Map<string, [number, number]>();
+  await accuracy(model, data.test, byFamily);
+  console.log(`${name}, held-out by family: ${[...byFamily].map(([f, [r, n]]) => `${f} ${((100 * r) / n).toFixed(0)}% (${r}/${n})`).join(', ')}`);
   console.log(`${name}: ${((performance.now() - s0) / steps).toFixed(0)} ms/step, ${Object.values(model.params).reduce((n, p) => n + p.length, 0)} parameters`);
   await model.release();
 }
