@@ -14,6 +14,7 @@ import { FAMILIES, type Family } from '../datasets/synth/families.js';
 import { AdamW, lrAt, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
 import { contextFromInput, loadTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
 import { drillTurns, readingContext } from '../src/train/drills.js';
+import { optionWords } from '../src/agent/protocol.js';
 import { batchAt } from '../src/train/sft.js';
 import { Progress } from '../src/cli/common.js';
 import { renderPanels } from '../src/train/grpo/plot.js';
@@ -52,7 +53,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
   const { item, scene } = makeItem(s, 'train', index);
   const tag = (e: Example | null) => (e && familyOf.set(e, family), e);
   // --optionText: answer an option question with the option's text (the scorer takes either).
-  if (values.optionText && item.options) item.answer = item.options[item.answer.charCodeAt(0) - 65]!.replace(/^[A-Z]\.\s*/, '');
+  if (values.optionText && item.options) item.answer = optionWords(item.options[item.answer.charCodeAt(0) - 65]!);
   if (view === 'turn') {
     // The teacher's answer turn as the agent loop shows it: question, history, its last look.
     // Items whose look missed the evidence are skipped: their answer is not in view.

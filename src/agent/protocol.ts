@@ -181,7 +181,12 @@ export function answerByOptionText(text: string, options: readonly string[]): st
   const { think, answers } = splitTurn(text);
   const k = answers.length === 1 && /^[A-Z]$/.test(answers[0]!) ? answers[0]!.charCodeAt(0) - 65 : -1;
   const option = options[k];
-  return option === undefined ? text : formatTurn({ think: think ?? "", answer: option.replace(/^[A-Z]\.\s*/, "") });
+  return option === undefined ? text : formatTurn({ think: think ?? "", answer: optionWords(option) });
+}
+
+/** An option's words without its letter: "B. green" -> "green". */
+export function optionWords(option: string): string {
+  return option.replace(/^[A-Z]\.\s*/, "");
 }
 
 const fmtT = (t: number) => t.toFixed(1);

@@ -6,6 +6,7 @@
  *  - word / text: normalized exact match (case, punctuation, articles and spacing ignored).
  */
 import type { DatasetItem } from "../../datasets/schema.js";
+import { optionWords } from "../agent/protocol.js";
 
 export type Gradable = Pick<DatasetItem, "answer" | "answer_type" | "options" | "meta">;
 
@@ -47,7 +48,7 @@ function parseOption(pred: string, options: readonly string[]): string | null {
   if (m) m[1] = m[1]!.toUpperCase();
   if (m && letters.includes(m[1]!)) return m[1]!;
   const norm = normalizeText(s);
-  const k = options.findIndex((o) => normalizeText(o.replace(/^[A-Z]\.\s*/, "")) === norm);
+  const k = options.findIndex((o) => normalizeText(optionWords(o)) === norm);
   return k >= 0 ? letters[k]! : null;
 }
 

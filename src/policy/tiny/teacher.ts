@@ -23,7 +23,7 @@ import { loadDataset, videoPath } from "../../../datasets/io.js";
 import { createUniformPolicy } from "../uniform.js";
 import { evidenceByTurn } from "./evidence.js";
 import { FramemindError } from "../../errors.js";
-import { formatTurn } from "../../agent/protocol.js";
+import { formatTurn, optionWords } from "../../agent/protocol.js";
 import type { DatasetItem } from "../../../datasets/schema.js";
 import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js";
 
@@ -45,7 +45,10 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
   if (!m.success) throw new FramemindError("FM_ERR_POLICY_CONFIG", { policy: "teacher", reason: `item '${item.id}' lacks synthetic meta (family, cue): ${m.error.issues[0]?.message}` });
   const { family, cue, text } = m.data;
   const inCue = (f: EvidenceFrame) => f.timestamp >= cue.start - 1e-6 && f.timestamp < cue.end;
-  const optionText = (letter: string) => item.options?.find((o) => o.startsWith(`${letter}. `))?.slice(3) ?? letter;
+  const optionText = (letter: string) => {
+    const o = item.options?.find((x) => x.startsWith(`${letter}. `));
+    return o === undefined ? letter : optionWords(o);
+  };
 
   const answer = (think: string): PolicyStep => ({ text: formatTurn({ think, answer: item.answer }) });
   const readAnswer = (frames: readonly EvidenceFrame[]): PolicyStep => {

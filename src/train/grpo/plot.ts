@@ -70,22 +70,17 @@ export function renderPanels(title: string, panels: ReadonlyArray<{ title: strin
 }
 
 export function renderPlot(title: string, points: readonly PlotPoint[], val: ReadonlyArray<{ step: number; accuracy: number }>): string {
-  const xMax = Math.max(1, ...points.map((p) => p.step), ...val.map((v) => v.step));
   const line = (f: (p: PlotPoint) => number) => points.map((p) => [p.step, f(p)] as const);
-  const panels = [
-    panel(0, 0, "reward (mean per rollout)", [{ points: line((p) => p.reward), color: "#1f77b4", label: "reward" }], xMax),
-    panel(W, 0, "accuracy", [
-      { points: line((p) => p.accuracy), color: "#2ca02c", label: "rollouts (sampled)" },
-      { points: val.map((v) => [v.step, v.accuracy] as const), color: "#d62728", label: "validation (greedy)", dots: true },
-    ], xMax),
-    panel(0, H, "KL to reference (k3)", [{ points: line((p) => p.kl), color: "#9467bd", label: "kl" }], xMax),
-    panel(W, H, "visual tokens per question", [{ points: line((p) => p.tokens), color: "#ff7f0e", label: "tokens" }], xMax),
-  ];
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${2 * H + 20}" font-family="sans-serif">`,
-    `<text x="6" y="${2 * H + 15}" font-size="11" fill="#555">${esc(title)}</text>`,
-    ...panels,
-    "</svg>",
-    "",
-  ].join("\n");
+  return renderPanels(title, [
+    { title: "reward (mean per rollout)", series: [{ points: line((p) => p.reward), color: "#1f77b4", label: "reward" }] },
+    {
+      title: "accuracy",
+      series: [
+        { points: line((p) => p.accuracy), color: "#2ca02c", label: "rollouts (sampled)" },
+        { points: val.map((v) => [v.step, v.accuracy] as const), color: "#d62728", label: "validation (greedy)", dots: true },
+      ],
+    },
+    { title: "KL to reference (k3)", series: [{ points: line((p) => p.kl), color: "#9467bd", label: "kl" }] },
+    { title: "visual tokens per question", series: [{ points: line((p) => p.tokens), color: "#ff7f0e", label: "tokens" }] },
+  ]);
 }
