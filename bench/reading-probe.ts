@@ -4,7 +4,8 @@
 // shipped shape is trained on these for each patch stem given, side by side in one run, and its
 // exact-match accuracy on held-out items is printed as it learns (teacher-forced argmax of every
 // answer token). If a stem cannot learn this, no amount of agent data will teach it to read.
-// Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16]
+// Every combination of --stems, --cells and --layers is one model.
+// Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2]
 //        [--view evidence|turn|mixed] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
 import { parseArgs } from 'node:util';
@@ -23,6 +24,8 @@ const { values } = parseArgs({
   options: {
     families: { type: 'string', default: 'flash-digit,small-code' },
     stems: { type: 'string', default: '0,16' },
+    cells: { type: 'string', default: '0' },
+    layers: { type: 'string', default: '2' },
     steps: { type: 'string', default: '600' },
     train: { type: 'string', default: '2000' },
     test: { type: 'string', default: '200' },
@@ -34,16 +37,21 @@ const { values } = parseArgs({
     plot: { type: 'string', default: '' },
     view: { type: 'string', default: 'evidence' },
     optionText: { type: 'boolean', default: false },
+    rung: { type: 'string', default: '' },
   },
 });
 const families = values.families.split(',') as Family[];
 for (const f of families) if (!FAMILIES.includes(f)) throw new Error(`unknown family ${f} (one of ${FAMILIES.join(', ')})`);
-const stems = values.stems.split(',').map(Number);
+const list = (s: string) => s.split(',').map(Number);
+const variants = list(values.stems).flatMap((stemChannels) => list(values.cells).flatMap((patchCells) => list(values.layers).map((nLayers) => ({ stemChannels, patchCells, nLayers }))));
 const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.steps, values.train, values.test, values.batch, values.lr, values.seed, values.threads, values.evalEvery].map(Number) as [number, number, number, number, number, number, number, number];
 
 // evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
 // sees it (test too); mixed: train on both (each item twice), test on turns.
 type View = 'evidence' | 'turn';
+// --rung low|high|full: evidence frames at that rung instead of the lowest that shows the evidence.
+if (!['', 'low', 'high', 'full'].includes(values.rung)) throw new Error('--rung is low, high or full');
+const rung = (values.rung || undefined) as string | undefined;
 if (!['evidence', 'turn', 'mixed'].includes(values.view)) throw new Error('--view is evidence, turn or mixed');
 
 /** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
@@ -62,7 +70,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     if (drill.evidenceSeen === false) return null;
     return tag(toExample(contextFromInput(last.input), item.answer));
   }
-  return tag(toExample(readingContext(item, scene), item.answer));
+  return tag(toExample(readingContext(item, scene, rung), item.answer));
 }
 
 const familyOf = new WeakMap<Example, Family>();
@@ -82,7 +90,7 @@ const build = async (s: number, n: number, views: View[]) => {
 const testView: View = values.view === 'evidence' ? 'evidence' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
-console.log(`reading probe: view ${values.view}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
@@ -110,11 +118,11 @@ async function accuracy(model: TransformerModel, examples: readonly Example[], b
 }
 
 const curves: Record<string, { step: number; train: number; test: number }[]> = {};
-for (const stemChannels of stems) {
-  const config = parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nLayers: 2, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, stemChannels });
+for (const v of variants) {
+  const config = parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v });
   const model = TransformerModel.init(config, seed, { threads });
   const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set(['tok_emb']) });
-  const name = stemChannels ? `conv stem ${stemChannels}x${config.stemCell}px` : 'linear stem';
+  const name = [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), `${v.nLayers} layers`].join(', ');
   const curve: (typeof curves)[string] = (curves[name] = []);
   const progress = new Progress(name, steps);
   const s0 = performance.now();
@@ -141,7 +149,7 @@ for (let i = 0; i < curves[names[0]!]!.length; i++) {
   console.log(`| ${curves[names[0]!]![i]!.step} | ${names.map((n) => `${(100 * curves[n]![i]!.train).toFixed(0)}% / ${(100 * curves[n]![i]!.test).toFixed(0)}%`).join(' | ')} |`);
 }
 if (values.plot) {
-  const title = `bench:reading-probe view ${values.view}${values.optionText ? ' optionText' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
+  const title = `bench:reading-probe view ${values.view}${values.rung ? ` rung ${values.rung}` : ''}${values.optionText ? ' optionText' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
   const panels = names.map((n) => ({
     title: `${n}: exact-match accuracy`,
     series: [

@@ -30,6 +30,8 @@ export interface SequenceBatch {
   patches?: Float32Array;
   /** [NV] timestamps (seconds) of the visual tokens. */
   patchTimes?: Float32Array;
+  /** [NV] cell of each visual token in its frame (models with patchCells; default 0). */
+  patchCells?: Int32Array;
   /** Default 0..T-1 in each row. */
   positions?: Int32Array;
 }
@@ -61,7 +63,7 @@ export interface StepResult {
 }
 
 /** A text token, or a visual token (patch + time; `token` is added to it when the model has patchTokens). */
-export type PromptItem = { token: number } | { patch: Float32Array; time: number; token?: number };
+export type PromptItem = { token: number } | { patch: Float32Array; time: number; token?: number; /** cell in its frame (patchCells models) */ cell?: number };
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -134,18 +136,24 @@ export class TransformerModel {
     check('patchTimes', b.patchTimes ?? new Float32Array(0), nv);
     let patches = b.patches ?? new Float32Array(0);
     let times = b.patchTimes ?? new Float32Array(0);
+    check('patchCells', b.patchCells, nv);
+    let cells = b.patchCells ?? new Int32Array(nv);
     if (nv === 0) {
       // One dummy row (never referenced) avoids zero-sized tensors in the graph.
       nv = 1;
       patches = new Float32Array(P);
       times = new Float32Array(1);
+      cells = new Int32Array(1);
     }
+    const maxCell = this.config.patchCells - 1;
+    if (maxCell >= 0 && cells.some((k) => k < 0 || k > maxCell)) cells = cells.map((k) => Math.min(Math.max(k, 0), maxCell));
     return {
       tokens: i32(b.tokens, [B, T]),
       positions: i32(b.positions ?? this.positionsFor(B, T), [B, T]),
       patch_slot: i32(b.patchSlot ?? new Int32Array(n), [B, T]),
       patches: f32(patches, [nv, P]),
       patch_times: f32(times, [nv]),
+      ...(this.config.patchCells ? { patch_cells: i32(cells, [nv]) } : {}),
     };
   }
 
@@ -304,6 +312,7 @@ export function packSequences(
   const lossMask = new Float32Array(n);
   const patches: Float32Array[] = [];
   const times: number[] = [];
+  const cells: number[] = [];
   rows.forEach((row, b) => {
     const items = row.items;
     for (let t = 0; t < T; t++) {
@@ -315,6 +324,7 @@ export function packSequences(
         tokens[i] = it.token ?? 0;
         patches.push(it.patch);
         times.push(it.time);
+        cells.push(it.cell ?? 0);
         slot[i] = patches.length;
       }
       const next = items[t + 1];
@@ -330,7 +340,7 @@ export function packSequences(
     flat.set(p, o);
     o += p.length;
   }
-  return { batch: B, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times), targets, lossMask };
+  return { batch: B, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times), patchCells: Int32Array.from(cells), targets, lossMask };
 }
 
 /** A batch of one row from prompt items, positions starting at `offset`. */

@@ -29,6 +29,13 @@ export const TransformerConfigSchema = z
      */
     stemChannels: z.number().int().nonnegative().default(0),
     stemCell: z.number().int().positive().default(7),
+    /**
+     * Where a patch sits in its frame: k > 0 adds a learned embedding of the patch's cell
+     * (row * 16 + col, clamped to k - 1) to each visual token. Without it a patch's place is
+     * only implicit in its sequence position, so left/right and the order of glyphs across
+     * patches must be inferred from absolute offsets. 0 (off) keeps older checkpoints loadable.
+     */
+    patchCells: z.number().int().nonnegative().default(0),
   })
   .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' })
   .refine((c) => c.stemChannels === 0 || stemGrid(c) > 0, { message: 'with stemChannels, patchDim must be side*side*3 with side a multiple of stemCell' });
@@ -74,6 +81,7 @@ export function paramSpecs(c: TransformerConfig): ParamSpec[] {
       : [w('patch.w', [c.patchDim, D], 1 / Math.sqrt(c.patchDim))]),
     b('patch.b', D),
     w('time.w', [c.timeFeatures, D]),
+    ...(c.patchCells ? [{ ...w('cell_emb', [c.patchCells, D]), noDecay: true }] : []),
   ];
   for (let l = 0; l < c.nLayers; l++) {
     const p = `h${l}`;
@@ -138,6 +146,8 @@ interface SeqInputs {
   patchSlot: Tensor;
   patches: Tensor;
   patchTimes: Tensor;
+  /** Only for models with patchCells. */
+  patchCells?: Tensor;
 }
 
 function seqInputs(g: Graph, c: TransformerConfig): SeqInputs {
@@ -147,6 +157,7 @@ function seqInputs(g: Graph, c: TransformerConfig): SeqInputs {
     patchSlot: g.input('patch_slot', 'int32', ['B', 'T']),
     patches: g.input('patches', 'float32', ['NV', c.patchDim]),
     patchTimes: g.input('patch_times', 'float32', ['NV']),
+    ...(c.patchCells ? { patchCells: g.input('patch_cells', 'int32', ['NV']) } : {}),
   };
 }
 
@@ -182,7 +193,8 @@ function body(g: Graph, c: TransformerConfig, p: Map<string, Tensor>, x: SeqInpu
   // Visual tokens: patch projection + time embedding; row 0 of the table is the "no patch" row.
   const angles = g.mul(g.unsqueeze(x.patchTimes, [-1]), g.constant(timeFrequencies(c.timeFeatures), [c.timeFeatures / 2]));
   const timeFeat = g.concat([g.sin(angles), g.cos(angles)], -1);
-  const vis = g.add(g.add(g.matmul(stem(g, c, x.patches, P), P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
+  let vis = g.add(g.add(g.matmul(stem(g, c, x.patches, P), P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
+  if (x.patchCells) vis = g.add(vis, g.gather(P('cell_emb'), x.patchCells));
   const table = g.concat([g.constant(new Float32Array(D), [1, D]), vis], 0);
   let tok = g.gather(P('tok_emb'), x.tokens);
   if (!c.patchTokens) tok = g.mul(tok, g.unsqueeze(g.cast(g.equal(x.patchSlot, g.constant(new Int32Array([0]), [], 'int32')), 'float32'), [-1]));

@@ -33,6 +33,8 @@ export const ModelShape = z
     stemChannels: z.number().int().min(0).default(0),
     /** Side of the stem's squares in pixels (divides 28). */
     stemCell: z.number().int().positive().default(7),
+    /** Learned embedding of each patch's cell in its frame (row * 16 + col): 256 covers 16x16 patches; 0 = off. */
+    patchCells: z.number().int().min(0).default(0),
   })
   .strict()
   .prefault({});
@@ -79,6 +81,13 @@ export const DataConfig = z
         lowRung: z.number().min(0).max(1).default(0),
         /** Also one reading example per item of a reading family: its question with only the frames that hold the answer (src/train/drills.ts readingContext). */
         reading: z.boolean().default(false),
+        /**
+         * The first this-many steps draw batches from the reading views only (a curriculum):
+         * measured with bench:reading-probe, a family the model cannot read yet (small text)
+         * slows the others it could (order alone 98% at 600 steps, beside small-code 72%),
+         * and reading views are short (~50-200 tokens), so these steps are cheap.
+         */
+        readingWarmup: z.number().int().min(0).default(0),
       })
       .strict()
       .prefault({}),
@@ -101,6 +110,11 @@ export const DataConfig = z
      * letter), order + change by text 61%.
      */
     optionAnswers: z.enum(["letter", "text"]).default("letter"),
+    /**
+     * Families whose teacher trajectories (data.train) are left out; drills still cover them. For
+     * trajectories an older teacher wrote differently (before 0.3.0 small text was read at "high").
+     */
+    skipFamilies: z.array(z.string()).default([]),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */
     maxLen: z.number().int().min(0).default(0),
   })

@@ -17,7 +17,7 @@ import { makeItem } from "../../datasets/synth/generate.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
-import { createCueTeacher } from "../policy/tiny/teacher.js";
+import { CLOSE_RUNG, createCueTeacher } from "../policy/tiny/teacher.js";
 import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import type { Scene } from "../../datasets/synth/scene.js";
@@ -61,10 +61,11 @@ export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "sma
  * it must find the one with the digit and read it, and neither skill gets a gradient before the
  * other exists. Trained on reading views as well, it reads the answer turns of held-out items
  * (74% at 600 steps): reading is learnt on the easy view, finding on the hard one.
+ * Frames are at the rung the teacher reads them at (low, or CLOSE_RUNG for small text) unless `rung` says otherwise.
  */
-export function readingContext(item: DatasetItem, scene: Scene): TurnContext {
+export function readingContext(item: DatasetItem, scene: Scene, rung?: string): TurnContext {
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
-  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], (e.min_pixels ?? 0) > low.width * low.height ? "high" : "low", "exact"));
+  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? CLOSE_RUNG : "low"), "exact"));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 
@@ -141,7 +142,7 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
     const last = drill.turns.at(-1)?.text ?? "";
     if (opts.reading && last.includes("<answer>")) {
       const { item, scene } = makeItem(opts.seed, "train", i);
-      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push(turnExample(readingContext(item, scene), last, tok, eo));
+      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene), last, tok, eo), reading: true });
     }
     out.push(...examples.filter((e) => exampleLength(e) <= maxLen));
     onProgress?.(i + 1, opts.n);

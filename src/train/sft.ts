@@ -218,7 +218,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
 
-  const allRecs = readTrajectories(cfg.data.train);
+  const readRecs = readTrajectories(cfg.data.train);
+  const skip = new Set(cfg.data.skipFamilies);
+  const allRecs = skip.size ? readRecs.filter((r) => !skip.has(String(r.meta?.family))) : readRecs;
+  if (skip.size) run.log({ step: 0, kind: "data-filter", rule: "skipFamilies", kept: allRecs.length, dropped: readRecs.length - allRecs.length, ...keptByFamily(readRecs, allRecs) });
   const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
   if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, ...keptByFamily(allRecs, trainRecs) });
   if (!trainRecs.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories" });
@@ -250,7 +253,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const flaws = wrongMoment || lowRung ? { flaws: { wrongMoment, lowRung, seed } } : {};
     const drills = await drillExamples({ n, seed, reading, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
-    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, examples: drills.length, ms: Math.round(performance.now() - t0) });
+    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }
   const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val", exampleOpts) : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];
@@ -262,6 +265,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const lens = train.examples.map(exampleLength);
   run.log({ step: state.step, kind: "data", examples: train.examples.length, dropped: train.dropped, meanLen: lens.reduce((a, b) => a + b, 0) / lens.length, maxLen: Math.max(...lens), vocab: tokenizer.size, params: paramSpecs(model.config).reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0), frameLoadMs: Math.round(train.ms) });
 
+  const readingViews = train.examples.filter((e) => e.reading);
+  if (cfg.data.drills.readingWarmup && !readingViews.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "data.drills.readingWarmup needs reading views (data.drills.reading with drills of a reading family)" });
   const noDecay = new Set(paramSpecs(model.config).filter((s) => s.noDecay).map((s) => s.name));
   noDecay.add("tok_emb"); // tied with the output head: decaying it fights the logits
   const opt = new AdamW({ lr: cfg.optim.lr, beta1: cfg.optim.beta1, beta2: cfg.optim.beta2, weightDecay: cfg.optim.weightDecay, clipNorm: cfg.optim.clipNorm || undefined, noDecay });
@@ -302,7 +307,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   while (state.step < total && !run.stopRequested) {
     if (cfg.run.maxSeconds && (performance.now() - t0) / 1000 > cfg.run.maxSeconds) break;
     const s0 = performance.now();
-    const batch = makeBatch(batchAt(cfg.seed, state.step, cfg.run.batchSize, train.examples.length).map((i) => train.examples[i]!), model.config.maxSeq);
+    const pool = state.step < cfg.data.drills.readingWarmup && readingViews.length ? readingViews : train.examples;
+    const batch = makeBatch(batchAt(cfg.seed, state.step, cfg.run.batchSize, pool.length).map((i) => pool[i]!), model.config.maxSeq);
     const s1 = performance.now();
     const res = await model.lossAndGrads(batch);
     const s2 = performance.now();

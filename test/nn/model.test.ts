@@ -96,6 +96,24 @@ describe('transformer', () => {
     await refs.release();
   });
 
+  it('patchCells: a visual token adds the embedding of its cell in the frame; out-of-range cells clamp', async () => {
+    const c = parseTransformerConfig({ ...tinyConfig, patchCells: 4 });
+    expect(paramSpecs(c).find((s) => s.name === 'cell_emb')?.shape).toEqual([4, c.dModel]);
+    expect(noDecayParams(c).has('cell_emb')).toBe(true);
+    const model = TransformerModel.init(c, 1, { threads: 1 });
+    const at = (cells: number[]): SftBatch => ({ ...tinyBatch(2, 2, 8, c), patchCells: Int32Array.from(cells) });
+    await checkModelGrads(model, at([0, 1, 2, 3]), ['cell_emb', 'patch.w', 'h0.qkv.w']);
+    // Same pixels, swapped cells: a different loss (the model knows where each patch sits).
+    const [a, b] = [await model.lossAndGrads(at([0, 1, 2, 3])), await model.lossAndGrads(at([1, 0, 3, 2]))];
+    expect(Math.abs(a.loss - b.loss)).toBeGreaterThan(1e-5);
+    expect((await model.lossAndGrads(at([0, 1, 2, 9]))).loss).toBeCloseTo(a.loss, 6);
+    // Without patchCells the cells are ignored.
+    const plain = TransformerModel.init(tinyConfig, 1, { threads: 1 });
+    expect((await plain.lossAndGrads(at([1, 0, 3, 2]))).loss).toBeCloseTo((await plain.lossAndGrads(at([0, 1, 2, 3]))).loss, 6);
+    await model.release();
+    await plain.release();
+  });
+
   it('GRPO gradients match finite differences; metrics are sane', async () => {
     const model = TransformerModel.init(tinyConfig, 4, { threads: 1 });
     const sft = tinyBatch(5);

@@ -3,7 +3,7 @@
  * short videos: seed 1149 was picked for that) and their cue-teacher trajectories, generated
  * once into test-output/ and reused by later runs.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { generateSuite } from "../../datasets/synth/generate.js";
 import { writeCueTrajectories } from "../../src/policy/tiny/teacher.js";
@@ -22,9 +22,24 @@ export interface SynthFixture {
 export async function synthFixture(): Promise<SynthFixture> {
   setFrameCacheDir(join(DIR, "cache", "frames"));
   setEvidenceCacheDir(join(DIR, "cache", "evidence"));
-  const dataset = join(DIR, "train.jsonl");
+  const suite = join(DIR, "suite");
+  const dataset = join(suite, "train.jsonl");
   const teacher = join(DIR, "teacher.jsonl");
-  if (!existsSync(dataset)) await generateSuite({ split: "train", n: 6, seed: FIXTURE_SEED, out: DIR });
-  if (!existsSync(teacher)) await writeCueTrajectories({ dataset, out: teacher });
+  // Test files run in parallel workers: each part is built under a private name and renamed into
+  // place, so a worker never reads a half-written one (a loser of the race drops its copy).
+  await once(suite, (tmp) => generateSuite({ split: "train", n: 6, seed: FIXTURE_SEED, out: tmp }).then(() => undefined));
+  await once(teacher, (tmp) => writeCueTrajectories({ dataset, out: tmp }).then(() => undefined));
   return { dir: DIR, dataset, teacher };
+}
+
+async function once(target: string, make: (tmp: string) => Promise<void>): Promise<void> {
+  if (existsSync(target)) return;
+  mkdirSync(DIR, { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}`;
+  await make(tmp);
+  try {
+    renameSync(tmp, target);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -5,6 +5,7 @@ import { readTrajectories, recordExamples, vocabularyTexts, withEvidenceSeen } f
 import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 import { areaResize } from "../../datasets/synth/render.js";
+import { CLOSE_RUNG } from "../../src/policy/tiny/teacher.js";
 import { FIXTURE_SEED, synthFixture } from "../tiny/fixture.js";
 
 describe("SFT drills (rendered in-process)", () => {
@@ -75,9 +76,11 @@ describe("SFT drills (rendered in-process)", () => {
     expect(ctx.mustAnswer).toBe(true);
     const { turns } = await drillTurns(5, 0);
     expect(tok.decode(extra[0]!.target.slice(0, -1))).toBe(turns.at(-1)!.text);
-    // Change (index 4): before and after, at the high rung.
+    // Change (index 4): before and after, at the rung the teacher reads small text at.
     const change = makeItem(5, "train", 4);
-    expect(readingContext(change.item, change.scene).frames.map((f) => f.rung)).toEqual(["high", "high"]);
+    expect(readingContext(change.item, change.scene).frames.map((f) => f.rung)).toEqual([CLOSE_RUNG, CLOSE_RUNG]);
+    expect(CLOSE_RUNG).toBe("full");
+    expect(readingContext(change.item, change.scene, "high").frames.map((f) => f.rung)).toEqual(["high", "high"]);
   });
 
   it("area resize averages exact blocks and weighs fractional ones", () => {

@@ -37,6 +37,7 @@ describe("ladders and rungs", () => {
     ["qwen", "high", 768],
     ["tiny", "low", 4],
     ["tiny", "high", 16],
+    ["tiny", "full", 64],
   ] as const)("%s/%s stays within %i tokens per frame, sides multiples of 28", (ladder, rung, maxTokens) => {
     const s = targetSize(big, { ladder, rung });
     expect(s.width % 28).toBe(0);
@@ -65,7 +66,7 @@ describe("ladders and rungs", () => {
   });
 
   it("unknown rungs name the valid ones", () => {
-    expect(() => findRung("tiny", "mid")).toThrow(/low, high/);
+    expect(() => findRung("tiny", "mid")).toThrow(/low, high, full/);
   });
 
   it("clips count frames in pairs", () => {

@@ -74,6 +74,9 @@ export function patchify(f: Pick<EvidenceFrame, "width" | "height" | "rgb">): Ui
   return out;
 }
 
+/** Cells per row of the cell index: a patch at (row, col) of its frame is cell row * 16 + col. */
+export const CELL_STRIDE = 16;
+
 /** Pixel bytes -> the model's input range [-1, 1]. */
 export function patchFloats(p: Uint8Array): Float32Array {
   const out = new Float32Array(p.length);
@@ -82,7 +85,7 @@ export function patchFloats(p: Uint8Array): Float32Array {
 }
 
 /** A sequence item before floats: text token, or patch bytes with their time (and frame reference). */
-export type SeqItem = { token: number } | { patch: Uint8Array; time: number; token?: number };
+export type SeqItem = { token: number } | { patch: Uint8Array; time: number; token?: number; cell: number };
 
 export interface BuiltContext {
   items: SeqItem[];
@@ -124,7 +127,11 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
       special("<frame>");
       text(` ${t1(f.timestamp)}`);
     }
-    for (const p of patchify(f)) items.push(ref === undefined ? { patch: p, time: f.timestamp } : { patch: p, time: f.timestamp, token: ref });
+    const cols = Math.floor(f.width / PATCH);
+    patchify(f).forEach((p, i) => {
+      const cell = Math.floor(i / cols) * CELL_STRIDE + (i % cols);
+      items.push(ref === undefined ? { patch: p, time: f.timestamp, cell } : { patch: p, time: f.timestamp, token: ref, cell });
+    });
   });
   special("<gen>");
   return { items, unknown: [...unknown], frameTimes: ctx.frames.map((f) => f.timestamp) };
@@ -132,7 +139,7 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
 
 /** Context items as the engine's prompt (patch floats materialized). */
 export function toPrompt(items: readonly SeqItem[]): PromptItem[] {
-  return items.map((it) => ("patch" in it ? { patch: patchFloats(it.patch), time: it.time, ...(it.token !== undefined ? { token: it.token } : {}) } : it));
+  return items.map((it) => ("patch" in it ? { patch: patchFloats(it.patch), time: it.time, cell: it.cell, ...(it.token !== undefined ? { token: it.token } : {}) } : it));
 }
 
 /** One training example: the context, then the target ids (the turn's text + <eos>). */
@@ -141,6 +148,8 @@ export interface Example {
   target: number[];
   /** Loss weight of the target tokens (default 1; SFT weighs answer turns up: data.answerWeight). */
   weight?: number;
+  /** A reading view (src/train/drills.ts readingContext), not a turn of a trajectory. */
+  reading?: boolean;
 }
 
 export interface ExampleOptions {

@@ -8,9 +8,9 @@
  *    watch a dense low clip between the overview frames just before and just after them
  *    (times copied from the frames in view);
  *  turn 1 (clip): flash-digit, count, order, when: answer from the clip. small-code: ask for
- *    the high rung at a clip frame showing text on the sign; change: ask for the high rung at
- *    the first and last clip frames showing the signs;
- *  turn 2 (high frames): read and answer.
+ *    the top rung (CLOSE_RUNG) at a clip frame showing text on the sign; change: the same at the
+ *    first and last clip frames showing the signs;
+ *  turn 2 (close frames): read and answer.
  *
  * Think texts are short and copy what is in view (times, counts), so a small model can learn
  * them. It needs the item's meta from the synthetic generator (family, cue, text boxes).
@@ -32,6 +32,13 @@ const Meta = z.object({
   cue: z.object({ start: z.number(), end: z.number() }),
   text: z.array(z.object({ from: z.number(), to: z.number(), text: z.string() })).default([]),
 });
+
+/**
+ * The rung small text is read at: the tiny ladder's top. Small text is sized for 1.3 output pixels
+ * per glyph pixel at "high", where the embedded model stays at chance (bench:reading-probe); at
+ * "full" it gets ~2.6, the size at which it reads a flashed digit.
+ */
+export const CLOSE_RUNG = "full";
 
 /** Frames in a clip request: the densest look one turn can get (capped by the per-call limit). */
 export const CLIP_FRAMES = 16;
@@ -98,13 +105,13 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         const lit = frames.filter((f) => text.some((b) => f.timestamp >= b.from - 1e-6 && f.timestamp < b.to));
         const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
         const t = f1(pick.timestamp);
-        return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read it at the high rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: "high" } } }) };
+        return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read it at the ${CLOSE_RUNG} rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG } } }) };
       }
       if (stage === "clip" && family === "change") {
         const a = seen[0] ?? frames[0]!;
         const b = seen[seen.length - 1] ?? frames[frames.length - 1]!;
         const ta = f1(a.timestamp), tb = f1(b.timestamp);
-        return { text: formatTurn({ think: `The signs show from ${ta} to ${tb} s. I read both ends at the high rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(ta), Number(tb)], rung: "high" } } }) };
+        return { text: formatTurn({ think: `The signs show from ${ta} to ${tb} s. I read both ends at the ${CLOSE_RUNG} rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(ta), Number(tb)], rung: CLOSE_RUNG } } }) };
       }
       return readAnswer(frames);
     },

@@ -57,6 +57,7 @@ export const BASE_PIECES = [
   "rung",
   "low",
   "high",
+  "full",
   "frames",
   "error",
   // Capitals stand alone (codes, option letters): all of them, so an unseen code is not <unk>.
