@@ -302,7 +302,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const progress = opts.quiet ? null : new Progress(`sft (from step ${startStep})`, total - startStep);
   const sched = { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: total, decay: cfg.optim.decay, minRatio: cfg.optim.minRatio };
   const t0 = performance.now();
-  const acc = { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0 };
+  const acc = { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0, readingSteps: 0 };
   const sums = { dataMs: 0, runMs: 0, optMs: 0, n: 0 };
   while (state.step < total && !run.stopRequested) {
     if (cfg.run.maxSeconds && (performance.now() - t0) / 1000 > cfg.run.maxSeconds) break;
@@ -321,16 +321,17 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     acc.optMs += s3 - s2;
     acc.loss += res.loss;
     acc.tokens += batch.batch * batch.seq;
+    if (pool === readingViews) acc.readingSteps++;
     acc.n++;
     if (run.due(state.step, cfg.run.logEvery) || state.step === total) {
       const ms = (acc.dataMs + acc.runMs + acc.optMs) / acc.n;
-      run.log({ step: state.step, kind: "train", loss: acc.loss / acc.n, lr, gradNorm: info.gradNorm, stepMs: ms, dataMs: acc.dataMs / acc.n, runMs: acc.runMs / acc.n, optMs: acc.optMs / acc.n, tokensPerS: (acc.tokens / (acc.dataMs + acc.runMs + acc.optMs)) * 1000 });
+      run.log({ step: state.step, kind: "train", ...(acc.readingSteps ? { readingSteps: acc.readingSteps } : {}), loss: acc.loss / acc.n, lr, gradNorm: info.gradNorm, stepMs: ms, dataMs: acc.dataMs / acc.n, runMs: acc.runMs / acc.n, optMs: acc.optMs / acc.n, tokensPerS: (acc.tokens / (acc.dataMs + acc.runMs + acc.optMs)) * 1000 });
       sums.dataMs += acc.dataMs;
       sums.runMs += acc.runMs;
       sums.optMs += acc.optMs;
       sums.n += acc.n;
       progress?.tick(state.step - startStep, `step ${state.step} loss ${(acc.loss / acc.n).toFixed(3)} ${ms.toFixed(0)} ms/step`);
-      Object.assign(acc, { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0 });
+      Object.assign(acc, { dataMs: 0, runMs: 0, optMs: 0, n: 0, loss: 0, tokens: 0, readingSteps: 0 });
     }
     if (run.due(state.step, cfg.run.evalEvery) || state.step === total) await validate();
     if (run.due(state.step, cfg.run.checkpointEvery)) run.checkpoint(state.step, save);

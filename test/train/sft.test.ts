@@ -54,6 +54,21 @@ describe("sft", () => {
     expect(trainRows(cut)).toEqual(trainRows(out));
   });
 
+  it("skipFamilies leaves those trajectories out; readingWarmup trains on reading views first, and needs them", async () => {
+    const dir = `${out}-warmup`;
+    for (const d of [dir, `${dir}-none`]) rmSync(d, { recursive: true, force: true });
+    const c = config(dir);
+    const cfg = { ...c, data: { ...c.data, val: "", skipFamilies: ["change"], drills: { ...c.data.drills, n: 6, seed: 5, reading: true, readingWarmup: 5 } }, run: { ...c.run, steps: 10, evalEvery: 1000 } };
+    await trainSft(cfg, { quiet: true });
+    const rows = metrics(dir);
+    const skipped = rows.find((r) => r.kind === "data-filter" && r.rule === "skipFamilies")!;
+    expect([skipped.kept, skipped.dropped, skipped["kept.change"]]).toEqual([5, 1, "0/1"]);
+    expect(rows.find((r) => r.kind === "drills")!.readingViews).toBe(4);
+    // Steps 1-5 drew reading views only (short: one or two frames), steps 6-10 the whole mix.
+    expect(rows.filter((r) => r.kind === "train").map((r) => r.readingSteps ?? 0)).toEqual([5, 0]);
+    await expect(trainSft({ ...cfg, data: { ...cfg.data, drills: { ...cfg.data.drills, reading: false } }, run: { ...cfg.run, out: `${dir}-none` } }, { quiet: true })).rejects.toThrow(/readingWarmup needs reading views/);
+  });
+
   it("validates configs naming the bad values, and flags override the file", () => {
     expect(() => parseConfig(SftConfigSchema, { optim: { lr: -1 }, run: { steps: 0 } })).toThrow(/optim\.lr.*got -1.*run\.steps.*got 0/s);
     expect(() => parseConfig(SftConfigSchema, { model: { dModel: 30, nHeads: 4 } })).toThrow(/not divisible/);
