@@ -1,6 +1,6 @@
 /**
  * The eval harness: runs one policy or selection strategy over a dataset and writes
- * results.jsonl, report.json, report.md and report.svg. Policies go through the agent loop
+ * results.jsonl, report.json, report.md and report.svg (and trajectories.jsonl: each agent run's record). Policies go through the agent loop
  * (src/agent/loop.ts); selection strategies fetch frames directly and report evidence recall only.
  * Coverage, redundancy and new evidence come from ./evidence.ts; answers are graded by ./score.ts.
  */
@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
+import type { Trajectory } from "../agent/trajectory.js";
 import { asFramemindError, FramemindError, throwIfAborted } from "../errors.js";
 import { binaries, binaryVersion, type LadderName } from "../video/index.js";
 import { packageVersion } from "../../prompts/index.js";
@@ -84,7 +85,7 @@ async function runStrategy(name: StrategyName, item: DatasetItem, file: string, 
 }
 
 /** Loaded on demand: model-free runs never load the agent, prompts or onnxruntime. */
-async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promise<ItemResult> {
+async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory }> {
   const [{ answer }, policies] = await Promise.all([import("../agent/loop.js"), import("../policy/index.js")]);
   const config = { ladder: o.ladder, seed: o.seed, item, frames: o.frames, rung: o.rung, options: o.checkpoint ? { checkpoint: o.checkpoint } : undefined };
   const answerer = o.answerer ? await policies.createPolicy(o.answerer, config) : undefined;
@@ -106,7 +107,7 @@ async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promi
   const firstIsCall = rec.firstObservation === null || !byObs.has(0);
   const st = callStats(obs, firstIsCall, rec.video.fps > 0 ? 1 / rec.video.fps : 0.04, item.evidence);
   const g = scoreAnswer(item, r.answer);
-  return {
+  const result: ItemResult = {
     ...emptyResult(item),
     answer: r.answer,
     correct: g.correct,
@@ -122,6 +123,7 @@ async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promi
     latency_ms: { decode: rec.timings.videoMs, model: rec.timings.modelMs, overhead: rec.timings.overheadMs, total: rec.timings.totalMs },
     error: r.error ? { code: r.error.code, message: r.error.message } : null,
   };
+  return { result, record: rec };
 }
 
 function versions(): Report["versions"] {
@@ -143,12 +145,19 @@ export async function runEval(o: EvalOptions): Promise<Report> {
   const sha256 = createHash("sha256").update(await readFile(file)).digest("hex");
   await mkdir(o.out, { recursive: true });
   const results: ItemResult[] = [];
+  // Every agent run's whole record (turn texts, calls, frames seen), to read why an answer was wrong.
+  const records: Trajectory[] = [];
   o.onProgress?.(0, items.length);
   for (const item of items) {
     throwIfAborted(o.signal);
     let r: ItemResult;
     try {
-      r = isStrategy(o.policy, o.answerer) ? await runStrategy(o.policy, item, file, o) : await runPolicy(item, file, o);
+      if (isStrategy(o.policy, o.answerer)) r = await runStrategy(o.policy, item, file, o);
+      else {
+        const p = await runPolicy(item, file, o);
+        r = p.result;
+        records.push(p.record);
+      }
     } catch (e) {
       const err = asFramemindError(e);
       if (err.code === "FM_ERR_CANCELLED") throw err;
@@ -171,6 +180,7 @@ export async function runEval(o: EvalOptions): Promise<Report> {
     results,
   );
   await writeFile(join(o.out, "results.jsonl"), results.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  if (records.length) await writeFile(join(o.out, "trajectories.jsonl"), records.map((r) => JSON.stringify(r)).join("\n") + "\n");
   await writeFile(join(o.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   await writeFile(join(o.out, "report.md"), renderMarkdown(report));
   await writeFile(join(o.out, "report.svg"), familyBars(report));

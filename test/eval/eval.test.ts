@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compareRuns, readReport, runEval } from "../../src/eval/run.js";
 import { ItemResultSchema, ReportSchema } from "../../src/eval/report.js";
+import { TrajectorySchema } from "../../src/agent/trajectory.js";
 import { plannedFrames, quantileTimes } from "../../src/eval/select.js";
 import { readDataset, videoPath } from "../../datasets/io.js";
 import { getFrames, probe, uniformTimes } from "../../src/video/index.js";
@@ -59,6 +60,10 @@ describe("eval harness on the sample set", () => {
     const lines = readFileSync(join(out, "agent-oracle", "results.jsonl"), "utf8").trim().split("\n").map((l) => ItemResultSchema.parse(JSON.parse(l)));
     expect(lines).toHaveLength(2);
     for (const r of lines) expect(r.correct).not.toBeNull();
+    // The whole record of each run sits beside its result, in the same order.
+    const recs = readFileSync(join(out, "agent-oracle", "trajectories.jsonl"), "utf8").trim().split("\n").map((l) => TrajectorySchema.parse(JSON.parse(l)));
+    expect(recs.map((r) => r.item?.id)).toEqual(lines.map((r) => r.id));
+    expect(recs.map((r) => r.turns.length)).toEqual(lines.map((r) => r.turns));
   });
 
   it("bad input is a typed error", async () => {
