@@ -34,6 +34,8 @@ export interface EvalOptions {
   answerer?: string;
   /** Embedded-model checkpoint folder for tiny policies. */
   checkpoint?: string;
+  /** Tiny policies decode guided by the protocol (default true; false measures the model's own calls). */
+  guided?: boolean;
   seed: number;
   /** Selection strategies: false reports the frames exact seeking returns without decoding them (see select.ts). */
   decode?: boolean;
@@ -87,7 +89,7 @@ async function runStrategy(name: StrategyName, item: DatasetItem, file: string, 
 /** Loaded on demand: model-free runs never load the agent, prompts or onnxruntime. */
 async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory }> {
   const [{ answer }, policies] = await Promise.all([import("../agent/loop.js"), import("../policy/index.js")]);
-  const config = { ladder: o.ladder, seed: o.seed, item, frames: o.frames, rung: o.rung, options: o.checkpoint ? { checkpoint: o.checkpoint } : undefined };
+  const config = { ladder: o.ladder, seed: o.seed, item, frames: o.frames, rung: o.rung, options: { ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.guided === false ? { guided: false } : {}) } };
   const answerer = o.answerer ? await policies.createPolicy(o.answerer, config) : undefined;
   const policy = await policies.createPolicy(o.policy, { ...config, answerer });
   const r = await answer({

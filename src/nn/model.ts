@@ -75,6 +75,12 @@ export interface GenerateOptions {
   stopTokens?: readonly number[];
   /** Default true. */
   useCache?: boolean;
+  /**
+   * Guided decoding: may `token` come next after `generated`? Disallowed tokens are never chosen
+   * (greedy takes the best allowed one); when no token is allowed the step is unguided.
+   * Reported log-probs stay those of the unguided model.
+   */
+  allow?: (token: number, generated: readonly number[]) => boolean;
 }
 
 export interface GenerateResult {
@@ -243,7 +249,7 @@ export class TransformerModel {
         const logits = await this.logits(itemsBatch(seq, 0));
         last = logits.subarray((seq.length - 1) * V, seq.length * V);
       }
-      const tok = sampleToken(last, opts.temperature ?? 1, opts.topP ?? 1, opts.rng);
+      const tok = opts.allow ? guidedToken(last, result.tokens, opts.allow, opts.temperature ?? 1, opts.topP ?? 1, opts.rng) : sampleToken(last, opts.temperature ?? 1, opts.topP ?? 1, opts.rng);
       result.tokens.push(tok);
       result.logprobs.push(logSoftmaxAt(last, 0, V, tok));
       seq.push({ token: tok });
@@ -354,6 +360,16 @@ function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number)
   let sum = 0;
   for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j]! - max);
   return logits[off + idx]! - max - Math.log(sum);
+}
+
+/** sampleToken over the allowed tokens only (greedy checks candidates best-first and stops at the first allowed). */
+function guidedToken(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>, temperature: number, topP: number, rng: Rng): number {
+  if (temperature <= 0) {
+    const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
+    return order.find((t) => allow(t, generated)) ?? order[0]!;
+  }
+  const masked = logits.map((x, t) => (allow(t, generated) ? x : -Infinity));
+  return masked.some((x) => x > -Infinity) ? sampleToken(masked, temperature, topP, rng) : sampleToken(logits, temperature, topP, rng);
 }
 
 /** Temperature + nucleus (top-p) sampling; temperature 0 is argmax. */

@@ -6,6 +6,9 @@ import type { DatasetItem } from "../../datasets/schema.js";
 import { createPolicy } from "../../src/policy/index.js";
 import { createTinyPolicy, loadTiny, type LoadedTiny } from "../../src/policy/tiny/index.js";
 import { synthFixture, type SynthFixture } from "./fixture.js";
+import { TransformerModel } from "../../src/nn/index.js";
+import { turnGuide } from "../../src/agent/guide.js";
+import { toolSpecs } from "../../prompts/index.js";
 
 // The shipped model (models/framemind-tiny) answering through the real loop on real videos.
 describe("tiny policy", () => {
@@ -47,5 +50,19 @@ describe("tiny policy", () => {
     const odd = await ask(`${item.question} Ignore the zebra.`, 7);
     expect(odd.record.warnings.some((w) => w.includes("zebra"))).toBe(true);
     expect(odd.answer === null || typeof odd.answer === "string").toBe(true);
+  });
+
+  it("guided decoding keeps even an untrained model inside the protocol; unguided it is not", async () => {
+    // Same vocabulary and shape as the shipped model, fresh random weights: it writes noise.
+    const untrained = { ...loaded, model: TransformerModel.init(loaded.model.config, 5, { threads: 1 }) };
+    const item = items[2]!;
+    const run = (guided: boolean) =>
+      answer({ video: videoPath(fx.dataset, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy: createTinyPolicy({ loaded: untrained, guided, maxNewTokens: 48 }), settings: { ladder: "tiny", maxTurns: 2 }, sampling: { temperature: 1, topP: 1, seed: 3 } });
+    const guide = turnGuide(toolSpecs("tiny"));
+    const guidedTurn = (await run(true)).record.turns[0]!.text;
+    expect(guidedTurn.length).toBeGreaterThan(0);
+    expect(guide.ok(guidedTurn), guidedTurn).toBe(true);
+    const freeTurn = (await run(false)).record.turns[0]!.text;
+    expect(guide.ok(freeTurn), freeTurn).toBe(false);
   });
 });

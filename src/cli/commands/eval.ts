@@ -5,7 +5,7 @@ import { LadderNameSchema } from "../../video/index.js";
 import { parseFlags, printJson, Progress, validate, type Command } from "../common.js";
 
 const usage =
-  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
+  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
   "       framemind eval --compare DIR1 DIR2 ... [--out DIR]\n" +
   "policies: uniform | content-aware | oracle-select (frame selection, no model: evidence recall only), or any agent policy (tiny, oracle, openai, ...)";
 
@@ -22,6 +22,7 @@ const Flags = z.object({
   seed: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().positive().optional(),
   decode: z.boolean().default(true),
+  guided: z.boolean().default(true),
   out: z.string().min(1),
 });
 
@@ -46,6 +47,7 @@ export const command: Command = {
         out: { type: "string" },
         compare: { type: "boolean" },
         "no-decode": { type: "boolean" },
+        unguided: { type: "boolean" },
       },
       usage,
     );
@@ -57,7 +59,7 @@ export const command: Command = {
       console.error(`wrote ${out}/compare.md and ${out}/compare.svg`);
       return 0;
     }
-    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"] });
+    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"], guided: !values.unguided });
     let bar: Progress | undefined;
     const report = await runEval({
       ...f,

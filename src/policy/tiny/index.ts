@@ -1,6 +1,6 @@
 /**
  * The embedded model's public surface:
- *   createTinyPolicy({checkpoint?, loaded?, maxNewTokens?}) -> Policy       (policy.ts)
+ *   createTinyPolicy({checkpoint?, loaded?, maxNewTokens?, guided?}) -> Policy       (policy.ts)
  *   loadTiny(dir?) / saveTiny(dir, model, tokenizer, extra)                   (checkpoint.ts)
  *   Tokenizer, pieces()                                                       (tokenizer.ts)
  *   buildContext / contextFromInput / makeBatch / Example                     (sequence.ts: one sequence layout for policy, SFT, GRPO)
@@ -24,6 +24,8 @@ export { createCueTeacher, writeCueTrajectories, CLIP_FRAMES } from "./teacher.j
 export const UNIFORM_DEFAULT = { frames: 24, rung: "low" } as const;
 
 const checkpointOf = (o: Record<string, unknown> | undefined): string | undefined => (typeof o?.checkpoint === "string" ? o.checkpoint : undefined);
+/** options.guided: false turns guided decoding off (src/agent/guide.ts). */
+const guidedOf = (o: Record<string, unknown> | undefined): boolean => o?.guided !== false;
 
 // Callers such as eval create a policy per question: load each checkpoint (and build its
 // onnxruntime sessions) once per process.
@@ -37,12 +39,12 @@ function loadOnce(dir: string): LoadedTiny {
 
 /** Registers `tiny` and `tiny-uniform` (options.checkpoint overrides the shipped folders). */
 export function registerTinyPolicies(register: (name: string, f: PolicyFactory) => void): void {
-  register("tiny", (c) => createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? defaultModelDir()) }));
+  register("tiny", (c) => createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? defaultModelDir()), guided: guidedOf(c.options) }));
   register("tiny-uniform", (c) =>
     createUniformPolicy({
       frames: c.frames ?? UNIFORM_DEFAULT.frames,
       rung: c.rung ?? UNIFORM_DEFAULT.rung,
-      answerer: createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? join(defaultModelDir(), "uniform")), id: "tiny-uniform" }),
+      answerer: createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? join(defaultModelDir(), "uniform")), id: "tiny-uniform", guided: guidedOf(c.options) }),
     }),
   );
 }

@@ -9,6 +9,7 @@ import { throwIfAborted } from "../../errors.js";
 import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
 import { loadTiny, type LoadedTiny } from "./checkpoint.js";
 import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
+import { turnGuide } from "../../agent/guide.js";
 
 export interface TinyPolicyConfig {
   /** Checkpoint folder (default: the shipped models/framemind-tiny). */
@@ -18,6 +19,12 @@ export interface TinyPolicyConfig {
   /** Longest turn text in tokens. */
   maxNewTokens?: number;
   id?: string;
+  /**
+   * Guided decoding (src/agent/guide.ts): tokens that would break the protocol or the tools'
+   * schemas are never chosen. Default on; GRPO rollouts turn it off so the policy's own samples
+   * (and their log-probs) are what the update sees.
+   */
+  guided?: boolean;
 }
 
 // A tool-call turn is ~80 tokens (JSON punctuation is one token per character).
@@ -46,12 +53,21 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
         warnings.push(`the turn's input (${prompt.length} tokens) nearly fills the model's context (${model.config.maxSeq})`);
       }
       const s = opts.sampling;
+      const guide = cfg.guided === false ? null : turnGuide(input.tools);
+      const allow = guide
+        ? (t: number, generated: readonly number[]) => {
+            if (t === eos) return guide.complete(tokenizer.decode(generated, ctx.frameTimes));
+            // A token that writes nothing (<pad>, <gen>, ...) would let the turn stall while "valid".
+            return tokenizer.decode([t]) !== "" && guide.ok(tokenizer.decode([...generated, t], ctx.frameTimes));
+          }
+        : undefined;
       const gen = await model.generate(prompt.slice(Math.max(0, prompt.length - model.config.maxSeq + 8)), {
         maxNewTokens: Math.max(1, Math.min(maxNewTokens, room)),
         temperature: s?.temperature ?? 0,
         topP: s?.topP ?? 1,
         rng: new Rng(turnSeed(s?.seed ?? 0, input.turn.index)),
         stopTokens: [eos],
+        ...(allow ? { allow } : {}),
       });
       throwIfAborted(opts.signal);
       const ids = gen.tokens[gen.tokens.length - 1] === eos ? gen.tokens.slice(0, -1) : gen.tokens;

@@ -11,7 +11,7 @@ import type { TrainablePolicy } from "./rollout.js";
 export function tinyTrainable(loaded: LoadedTiny, maxNewTokens = DEFAULT_MAX_NEW_TOKENS): TrainablePolicy {
   const { model, tokenizer } = loaded;
   return {
-    policy: createTinyPolicy({ loaded, maxNewTokens }),
+    policy: createTinyPolicy({ loaded, maxNewTokens, guided: false }),
     row(input, tokenIds) {
       const prompt = toPrompt(buildContext(contextFromInput(input), tokenizer).items);
       // The policy keeps the last maxSeq - 8 prompt items when a turn's input is too long; same here.

@@ -1,0 +1,265 @@
+/**
+ * Guided decoding: can a partial turn still become one the protocol parser accepts?
+ *
+ * A model that writes the protocol token by token can break it anywhere: an unknown key, a rung
+ * the ladder lacks, a minus sign, a missing "rung", text after the answer. `turnGuide(tools)`
+ * answers, for any prefix, whether some continuation is a well-formed turn:
+ *
+ *   <think>TEXT</think> then <tool_call>{"name": TOOL, "arguments": {...}}</tool_call>
+ *                       or   <answer>TEXT</answer>
+ *
+ * with the call's name one of `tools`, its arguments' keys, types, enums, bounds on numbers and
+ * array lengths, and required keys taken from the tools' JSON schemas (made from the zod schemas,
+ * the single source of validation). With no tools (the turn that must answer) only an answer
+ * fits. A decoder masks every next token whose text fails `ok`, and allows the end of the turn
+ * only when `complete` holds. What a schema cannot say (end after start, the video's length, the
+ * budget) is still the parser's to reject.
+ */
+
+/** The parts of a JSON schema the guide follows. */
+export interface GuideSchema {
+  type?: string | string[];
+  properties?: Record<string, GuideSchema>;
+  required?: readonly string[];
+  items?: GuideSchema;
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+}
+
+export interface GuideTool {
+  name: string;
+  parameters: GuideSchema | Record<string, unknown>;
+}
+
+export interface TurnGuide {
+  /** Some continuation of `text` is a well-formed turn. */
+  ok(text: string): boolean;
+  /** `text` is a whole well-formed turn (the end of the turn may come now). */
+  complete(text: string): boolean;
+}
+
+/** The text ran out: everything so far fits. */
+class End extends Error {}
+/** The text cannot be continued into a well-formed turn. */
+class Bad extends Error {}
+
+const WS = /\s/;
+
+class Cursor {
+  i = 0;
+  constructor(readonly s: string) {}
+  peek(): string {
+    if (this.i >= this.s.length) throw new End();
+    return this.s[this.i]!;
+  }
+  atEnd(): boolean {
+    return this.i >= this.s.length;
+  }
+  ws(): void {
+    while (this.i < this.s.length && WS.test(this.s[this.i]!)) this.i++;
+  }
+  /** Consumes `lit`; a text that ends inside it is a prefix (End), anything else is Bad. */
+  lit(lit: string): void {
+    for (const ch of lit) {
+      if (this.peek() !== ch) throw new Bad();
+      this.i++;
+    }
+  }
+  /** Text up to `close` (consumed), with no "<" of its own. */
+  until(close: string, nonEmpty: boolean): string {
+    const start = this.i;
+    for (;;) {
+      const rest = this.s.slice(this.i);
+      if (rest.startsWith(close)) {
+        const body = this.s.slice(start, this.i);
+        if (nonEmpty && body.trim() === "") throw new Bad();
+        this.i += close.length;
+        return body;
+      }
+      if (close.startsWith(rest)) throw new End(); // ends inside the closing tag (or right before it)
+      if (this.s[this.i] === "<") throw new Bad();
+      this.i++;
+    }
+  }
+}
+
+const types = (s: GuideSchema): string[] => (s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type]);
+
+function value(c: Cursor, s: GuideSchema): void {
+  const t = types(s);
+  if (s.enum && s.enum.every((e) => typeof e === "string")) return stringOf(c, s.enum as string[]);
+  if (t.includes("object")) return object(c, s);
+  if (t.includes("array")) return array(c, s);
+  if (t.includes("integer") || t.includes("number")) return number(c, s, !t.includes("number"));
+  if (t.includes("string")) return stringOf(c, null);
+  if (t.includes("boolean")) {
+    const rest = c.s.slice(c.i);
+    const word = ["true", "false"].find((w) => rest.startsWith(w) || w.startsWith(rest));
+    if (!word) throw new Bad();
+    return c.lit(word);
+  }
+  throw new Bad(); // a schema the guide does not know: nothing fits
+}
+
+/** A JSON string; with `allowed`, one of those strings exactly. */
+function stringOf(c: Cursor, allowed: readonly string[] | null): void {
+  c.lit('"');
+  let body = "";
+  for (;;) {
+    const ch = c.peek();
+    if (ch === '"') break;
+    if (ch === "\\" || ch === "\n") throw new Bad(); // the protocol's strings are plain words
+    body += ch;
+    if (allowed && !allowed.some((a) => a.startsWith(body))) throw new Bad();
+    c.i++;
+  }
+  if (allowed && !allowed.includes(body)) throw new Bad();
+  c.i++;
+}
+
+function number(c: Cursor, s: GuideSchema, integer: boolean): void {
+  const m = /^-?\d*(\.\d*)?([eE][+-]?\d*)?/.exec(c.s.slice(c.i))![0];
+  const negative = m.startsWith("-");
+  if (negative && s.minimum !== undefined && s.minimum >= 0) throw new Bad();
+  if (integer && /[.eE]/.test(m)) throw new Bad();
+  if (/^-?0\d/.test(m)) throw new Bad(); // JSON has no leading zeros
+  c.i += m.length;
+  // More digits only grow a whole number: past the maximum already, nothing fits.
+  if (c.atEnd() && !(/^\d+$/.test(m) && s.maximum !== undefined && Number(m) > s.maximum)) throw new End();
+  if (!/\d$/.test(m)) throw new Bad(); // "1." or "-" followed by something else
+  const v = Number(m);
+  if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) throw new Bad();
+}
+
+function array(c: Cursor, s: GuideSchema): void {
+  c.lit("[");
+  c.ws();
+  let n = 0;
+  if (c.peek() !== "]") {
+    for (;;) {
+      if (s.maxItems !== undefined && n >= s.maxItems) throw new Bad();
+      value(c, s.items ?? {});
+      n++;
+      c.ws();
+      if (c.peek() === ",") {
+        c.i++;
+        c.ws();
+        continue;
+      }
+      break;
+    }
+  }
+  c.lit("]");
+  if (s.minItems !== undefined && n < s.minItems) throw new Bad();
+}
+
+function object(c: Cursor, s: GuideSchema): void {
+  c.lit("{");
+  c.ws();
+  const props = s.properties ?? {};
+  const seen = new Set<string>();
+  const key = (): string => {
+    c.lit('"');
+    let k = "";
+    for (;;) {
+      const ch = c.peek();
+      if (ch === '"') break;
+      k += ch;
+      if (!Object.keys(props).some((p) => p.startsWith(k) && !seen.has(p))) throw new Bad();
+      c.i++;
+    }
+    if (!(k in props) || seen.has(k)) throw new Bad();
+    c.i++;
+    return k;
+  };
+  if (c.peek() !== "}") {
+    for (;;) {
+      const k = key();
+      seen.add(k);
+      c.ws();
+      c.lit(":");
+      c.ws();
+      value(c, props[k]!);
+      c.ws();
+      if (c.peek() === ",") {
+        c.i++;
+        c.ws();
+        continue;
+      }
+      break;
+    }
+  }
+  c.peek();
+  if (c.s[c.i] === "}" && (s.required ?? []).some((r) => !seen.has(r))) throw new Bad();
+  c.lit("}");
+}
+
+/** `{"name": TOOL, "arguments": {...}}`, name first (as formatTurn writes it) so the arguments follow that tool's schema. */
+function call(c: Cursor, tools: readonly GuideTool[]): void {
+  const field = (name: string) => {
+    c.lit(`"${name}"`);
+    c.ws();
+    c.lit(":");
+    c.ws();
+  };
+  c.lit("{");
+  c.ws();
+  field("name");
+  const at = c.i;
+  stringOf(c, tools.map((t) => t.name));
+  const chosen = tools.find((t) => `"${t.name}"` === c.s.slice(at, c.i))!;
+  c.ws();
+  c.lit(",");
+  c.ws();
+  field("arguments");
+  object(c, chosen.parameters as GuideSchema);
+  c.ws();
+  c.lit("}");
+}
+
+/** Whole-turn check; returns true when the turn is complete, false when it is a valid prefix. */
+function check(text: string, tools: readonly GuideTool[]): boolean {
+  const c = new Cursor(text);
+  try {
+    c.ws();
+    c.lit("<think>");
+    c.until("</think>", false);
+    c.ws();
+    const rest = c.s.slice(c.i);
+    const opens = [...(tools.length ? ["<tool_call>"] : []), "<answer>"];
+    const open = opens.find((o) => rest.startsWith(o) || o.startsWith(rest));
+    if (!open) throw new Bad();
+    c.lit(open);
+    if (open === "<answer>") c.until("</answer>", true);
+    else {
+      c.ws();
+      call(c, tools);
+      c.ws();
+      c.lit("</tool_call>");
+    }
+    c.ws();
+    if (!c.atEnd()) throw new Bad();
+    return true;
+  } catch (e) {
+    if (e instanceof End) return false;
+    throw e;
+  }
+}
+
+export function turnGuide(tools: readonly GuideTool[]): TurnGuide {
+  const run = (text: string): "complete" | "prefix" | "bad" => {
+    try {
+      return check(text, tools) ? "complete" : "prefix";
+    } catch (e) {
+      if (e instanceof Bad) return "bad";
+      throw e;
+    }
+  };
+  return {
+    ok: (text) => run(text) !== "bad",
+    complete: (text) => run(text) === "complete",
+  };
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { turnGuide } from "../../src/agent/guide.js";
+import { formatTurn, parseTurn } from "../../src/agent/protocol.js";
+import { toolSpecs } from "../../prompts/index.js";
+
+const tools = toolSpecs("tiny");
+const guide = turnGuide(tools);
+const answerOnly = turnGuide([]);
+const limits = { ladder: "tiny" as const, duration: 30, video: { width: 224, height: 224 }, maxFramesPerCall: 16, remainingVisualTokens: 256 };
+
+const turns = [
+  formatTurn({ think: "The sign shows at 14.0 to 17.0 s. I watch 11.0 to 20.0 s closely.", call: { name: "get_clip", arguments: { start: 11, end: 20, count: 16, rung: "low" } } }),
+  formatTurn({ think: "Text shows on the sign at 13.4 s. I read it at the full rung.", call: { name: "get_frames", arguments: { timestamps: [13.4], rung: "full" } } }),
+  formatTurn({ think: "", call: { name: "get_frames", arguments: { timestamps: [1, 2.5, 0], rung: "high", mode: "tolerant" } } }),
+  formatTurn({ think: "The digit on the sign is 7.", answer: "7" }),
+  '<think>spaced</think>\n<tool_call> { "name" : "get_clip" , "arguments" : { "rung" : "low" , "start" : 0 , "end" : 4 } } </tool_call>\n',
+];
+
+describe("turn guide (guided decoding)", () => {
+  it("accepts every prefix of well-formed turns, and calls them complete only at the end", () => {
+    for (const t of turns) {
+      expect(parseTurn({ text: t }, limits).kind, t).not.toBe("invalid");
+      for (let i = 0; i < t.length; i++) {
+        expect(guide.ok(t.slice(0, i)), JSON.stringify(t.slice(0, i))).toBe(true);
+        expect(guide.complete(t.slice(0, i)), JSON.stringify(t.slice(0, i))).toBe(i >= t.trimEnd().length);
+      }
+      expect(guide.complete(t)).toBe(true);
+    }
+  });
+
+  it.each([
+    ["text before <think>", "hello <think>"],
+    ["a tag inside the think text", "<think>a <b"],
+    ["an unknown tool", '<think></think><tool_call>{"name":"get_fr_'],
+    ["an unknown argument", '<think></think><tool_call>{"name":"get_clip","arguments":{"fps"'],
+    ["a rung the ladder lacks", '<think></think><tool_call>{"name":"get_clip","arguments":{"rung":"mid"'],
+    ["a negative time", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":-'],
+    ["a fractional count", '<think></think><tool_call>{"name":"get_clip","arguments":{"count":16.'],
+    ["a count past the tool's maximum", '<think></think><tool_call>{"name":"get_clip","arguments":{"count":21'],
+    ["a key twice", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"start"'],
+    ["arguments without the required rung", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1}'],
+    ["more timestamps than a call takes", `<think></think><tool_call>{"name":"get_frames","arguments":{"timestamps":[${Array(17).fill(1).join(",")}`],
+    ["no timestamps at all", '<think></think><tool_call>{"name":"get_frames","arguments":{"timestamps":[]'],
+    ["arguments before the name", '<think></think><tool_call>{"arguments"'],
+    ["an empty answer", "<think></think><answer> </answer>"],
+    ["text after the turn", "<think></think><answer>7</answer> and"],
+    ["two actions", "<think></think><answer>7</answer><answer>"],
+  ])("rejects %s", (_, text) => {
+    expect(guide.ok(text)).toBe(false);
+  });
+
+  it("the turn that must answer (no tools) admits only an answer", () => {
+    expect(answerOnly.ok("<think>x</think>\n<tool_call>")).toBe(false);
+    expect(answerOnly.ok("<think>x</think>\n<tool")).toBe(false);
+    expect(answerOnly.ok("<think>x</think>\n<ans")).toBe(true);
+    expect(answerOnly.complete("<think>x</think>\n<answer>B</answer>")).toBe(true);
+  });
+});
