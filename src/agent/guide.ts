@@ -90,11 +90,11 @@ const types = (s: GuideSchema): string[] => (s.type === undefined ? [] : Array.i
 
 function value(c: Cursor, s: GuideSchema): void {
   const t = types(s);
-  if (s.enum && s.enum.every((e) => typeof e === "string")) return stringOf(c, s.enum as string[]);
+  if (s.enum && s.enum.every((e) => typeof e === "string")) return void stringOf(c, s.enum as string[]);
   if (t.includes("object")) return object(c, s);
   if (t.includes("array")) return array(c, s);
   if (t.includes("integer") || t.includes("number")) return number(c, s, !t.includes("number"));
-  if (t.includes("string")) return stringOf(c, null);
+  if (t.includes("string")) return void stringOf(c, null);
   if (t.includes("boolean")) {
     const rest = c.s.slice(c.i);
     const word = ["true", "false"].find((w) => rest.startsWith(w) || w.startsWith(rest));
@@ -104,8 +104,8 @@ function value(c: Cursor, s: GuideSchema): void {
   throw new Bad(); // a schema the guide does not know: nothing fits
 }
 
-/** A JSON string; with `allowed`, one of those strings exactly. */
-function stringOf(c: Cursor, allowed: readonly string[] | null): void {
+/** A JSON string; with `allowed`, one of those strings exactly. Returns its text. */
+function stringOf(c: Cursor, allowed: readonly string[] | null): string {
   c.lit('"');
   let body = "";
   for (;;) {
@@ -118,6 +118,7 @@ function stringOf(c: Cursor, allowed: readonly string[] | null): void {
   }
   if (allowed && !allowed.includes(body)) throw new Bad();
   c.i++;
+  return body;
 }
 
 function number(c: Cursor, s: GuideSchema, integer: boolean): void {
@@ -134,66 +135,43 @@ function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) throw new Bad();
 }
 
-function array(c: Cursor, s: GuideSchema): void {
-  c.lit("[");
+/** Comma-separated items up to (not including) `close`; returns how many. */
+function items(c: Cursor, close: string, item: (k: number) => void): number {
   c.ws();
   let n = 0;
-  if (c.peek() !== "]") {
-    for (;;) {
-      if (s.maxItems !== undefined && n >= s.maxItems) throw new Bad();
-      value(c, s.items ?? {});
-      n++;
-      c.ws();
-      if (c.peek() === ",") {
-        c.i++;
-        c.ws();
-        continue;
-      }
-      break;
-    }
+  if (c.peek() === close) return n;
+  for (;;) {
+    item(n++);
+    c.ws();
+    if (c.peek() !== ",") return n;
+    c.i++;
+    c.ws();
   }
+}
+
+function array(c: Cursor, s: GuideSchema): void {
+  c.lit("[");
+  const n = items(c, "]", (k) => {
+    if (s.maxItems !== undefined && k >= s.maxItems) throw new Bad();
+    value(c, s.items ?? {});
+  });
   c.lit("]");
   if (s.minItems !== undefined && n < s.minItems) throw new Bad();
 }
 
 function object(c: Cursor, s: GuideSchema): void {
-  c.lit("{");
-  c.ws();
   const props = s.properties ?? {};
   const seen = new Set<string>();
-  const key = (): string => {
-    c.lit('"');
-    let k = "";
-    for (;;) {
-      const ch = c.peek();
-      if (ch === '"') break;
-      k += ch;
-      if (!Object.keys(props).some((p) => p.startsWith(k) && !seen.has(p))) throw new Bad();
-      c.i++;
-    }
-    if (!(k in props) || seen.has(k)) throw new Bad();
-    c.i++;
-    return k;
-  };
-  if (c.peek() !== "}") {
-    for (;;) {
-      const k = key();
-      seen.add(k);
-      c.ws();
-      c.lit(":");
-      c.ws();
-      value(c, props[k]!);
-      c.ws();
-      if (c.peek() === ",") {
-        c.i++;
-        c.ws();
-        continue;
-      }
-      break;
-    }
-  }
-  c.peek();
-  if (c.s[c.i] === "}" && (s.required ?? []).some((r) => !seen.has(r))) throw new Bad();
+  c.lit("{");
+  items(c, "}", () => {
+    const k = stringOf(c, Object.keys(props).filter((p) => !seen.has(p)));
+    seen.add(k);
+    c.ws();
+    c.lit(":");
+    c.ws();
+    value(c, props[k]!);
+  });
+  if (c.peek() === "}" && (s.required ?? []).some((r) => !seen.has(r))) throw new Bad();
   c.lit("}");
 }
 
@@ -208,9 +186,8 @@ function call(c: Cursor, tools: readonly GuideTool[]): void {
   c.lit("{");
   c.ws();
   field("name");
-  const at = c.i;
-  stringOf(c, tools.map((t) => t.name));
-  const chosen = tools.find((t) => `"${t.name}"` === c.s.slice(at, c.i))!;
+  const name = stringOf(c, tools.map((t) => t.name));
+  const chosen = tools.find((t) => t.name === name)!;
   c.ws();
   c.lit(",");
   c.ws();
