@@ -237,7 +237,9 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     run.truncateMetrics(state.step);
   } else {
     const { frameRefs, ...shape } = cfg.model;
-    const tokenizer = Tokenizer.build(vocabularyTexts(trainRecs), { frameRefs });
+    // Every trajectory read, before skipFamilies / requireEvidence: drills still ask and answer the
+    // skipped families' questions, and their words must not become <unk>.
+    const tokenizer = Tokenizer.build(vocabularyTexts(readRecs), { frameRefs });
     const config: TransformerConfig = { ...shape, vocabSize: tokenizer.size, patchDim: PATCH_DIM, lnEps: 1e-5, patchTokens: frameRefs > 0 };
     loaded = { model: TransformerModel.init(config, cfg.seed, sessionOptions), tokenizer, version: "training", meta: {} };
   }

@@ -63,6 +63,8 @@ describe("sft", () => {
     const rows = metrics(dir);
     const skipped = rows.find((r) => r.kind === "data-filter" && r.rule === "skipFamilies")!;
     expect([skipped.kept, skipped.dropped, skipped["kept.change"]]).toEqual([5, 1, "0/1"]);
+    // The skipped family's words stay in the vocabulary: its drills still use them.
+    expect(loadTiny(join(dir, "final")).tokenizer.encode("What changed on them? left sign: 3 became 7").unknown).toEqual([]);
     expect(rows.find((r) => r.kind === "drills")!.readingViews).toBe(4);
     // Steps 1-5 drew reading views only (short: one or two frames), steps 6-10 the whole mix.
     expect(rows.filter((r) => r.kind === "train").map((r) => r.readingSteps ?? 0)).toEqual([5, 0]);

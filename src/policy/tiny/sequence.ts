@@ -129,7 +129,8 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
     }
     const cols = Math.floor(f.width / PATCH);
     patchify(f).forEach((p, i) => {
-      const cell = Math.floor(i / cols) * CELL_STRIDE + (i % cols);
+      // Rows and columns past the 16th share the last one rather than alias another row's cells.
+      const cell = Math.min(Math.floor(i / cols), CELL_STRIDE - 1) * CELL_STRIDE + Math.min(i % cols, CELL_STRIDE - 1);
       items.push(ref === undefined ? { patch: p, time: f.timestamp, cell } : { patch: p, time: f.timestamp, token: ref, cell });
     });
   });
