@@ -12,9 +12,11 @@
  * array lengths, and required keys taken from the tools' JSON schemas (made from the zod schemas,
  * the single source of validation). With no tools (the turn that must answer) only an answer
  * fits. A decoder masks every next token whose text fails `ok`, and allows the end of the turn
- * only when `complete` holds. What a schema cannot say (end after start, the video's length, the
- * budget) is still the parser's to reject.
+ * only when `complete` holds. Given the turn's call limits, a call's arguments are also closed
+ * only when the parser's own validateCall accepts them (the tool's refinements such as end after
+ * start, the video's length, the per-call frame limit, the budget).
  */
+import { validateCall, type CallLimits } from "./protocol.js";
 
 /** The parts of a JSON schema the guide follows. */
 export interface GuideSchema {
@@ -106,6 +108,7 @@ function value(c: Cursor, s: GuideSchema): void {
 
 /** A JSON string; with `allowed`, one of those strings exactly. Returns its text. */
 function stringOf(c: Cursor, allowed: readonly string[] | null): string {
+  if (allowed?.length === 0) throw new Bad();
   c.lit('"');
   let body = "";
   for (;;) {
@@ -128,11 +131,23 @@ function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   if (integer && /[.eE]/.test(m)) throw new Bad();
   if (/^-?0\d/.test(m)) throw new Bad(); // JSON has no leading zeros
   c.i += m.length;
-  // More digits only grow a whole number: past the maximum already, nothing fits.
-  if (c.atEnd() && !(/^\d+$/.test(m) && s.maximum !== undefined && Number(m) > s.maximum)) throw new End();
+  if (c.atEnd()) {
+    if (/^\d+$/.test(m) && !(integer ? wholeFits(m, s) : s.maximum === undefined || Number(m) <= s.maximum)) throw new Bad();
+    throw new End();
+  }
   if (!/\d$/.test(m)) throw new Bad(); // "1." or "-" followed by something else
   const v = Number(m);
   if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) throw new Bad();
+}
+
+/** Can more digits after the whole-number prefix `m` (or none) land in [minimum, maximum]? */
+function wholeFits(m: string, s: GuideSchema): boolean {
+  const lo = s.minimum ?? -Infinity, hi = s.maximum ?? Infinity;
+  if (m === "0") return lo <= 0 && 0 <= hi; // no leading zeros: "0" is final
+  for (let k = 0, base = Number(m); base <= hi; k++, base *= 10) {
+    if (base + 10 ** k - 1 >= lo) return true; // [m * 10^k, m * 10^k + 10^k - 1] meets the range
+  }
+  return false;
 }
 
 /** Comma-separated items up to (not including) `close`; returns how many. */
@@ -176,7 +191,7 @@ function object(c: Cursor, s: GuideSchema): void {
 }
 
 /** `{"name": TOOL, "arguments": {...}}`, name first (as formatTurn writes it) so the arguments follow that tool's schema. */
-function call(c: Cursor, tools: readonly GuideTool[]): void {
+function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undefined): void {
   const field = (name: string) => {
     c.lit(`"${name}"`);
     c.ws();
@@ -192,13 +207,15 @@ function call(c: Cursor, tools: readonly GuideTool[]): void {
   c.lit(",");
   c.ws();
   field("arguments");
+  const at = c.i;
   object(c, chosen.parameters as GuideSchema);
+  if (limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
   c.lit("}");
 }
 
 /** Whole-turn check; returns true when the turn is complete, false when it is a valid prefix. */
-function check(text: string, tools: readonly GuideTool[]): boolean {
+function check(text: string, tools: readonly GuideTool[], limits: CallLimits | undefined): boolean {
   const c = new Cursor(text);
   try {
     c.ws();
@@ -213,7 +230,7 @@ function check(text: string, tools: readonly GuideTool[]): boolean {
     if (open === "<answer>") c.until("</answer>", true);
     else {
       c.ws();
-      call(c, tools);
+      call(c, tools, limits);
       c.ws();
       c.lit("</tool_call>");
     }
@@ -226,10 +243,11 @@ function check(text: string, tools: readonly GuideTool[]): boolean {
   }
 }
 
-export function turnGuide(tools: readonly GuideTool[]): TurnGuide {
+/** `limits`: the turn's call limits (as the loop gives the parser); without them, schemas only. */
+export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits): TurnGuide {
   const run = (text: string): "complete" | "prefix" | "bad" => {
     try {
-      return check(text, tools) ? "complete" : "prefix";
+      return check(text, tools, limits) ? "complete" : "prefix";
     } catch (e) {
       if (e instanceof Bad) return "bad";
       throw e;

@@ -17,7 +17,7 @@
 import { FramemindError, type ErrorCode } from "../errors.js";
 import { clipTokens, LADDERS, targetSize, tokensFor, type LadderName, type Size } from "../video/index.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
-import type { NativeToolCall, Observation, ParsedCall, ToolResultMeta } from "../policy/types.js";
+import type { NativeToolCall, Observation, ParsedCall, PolicyInput, ToolResultMeta } from "../policy/types.js";
 
 /** What the parser needs to know to validate a call. */
 export interface CallLimits {
@@ -28,6 +28,12 @@ export interface CallLimits {
   video: Size;
   maxFramesPerCall: number;
   remainingVisualTokens: number;
+}
+
+/** The limits a policy's turn is parsed under, from what the loop told the policy. */
+export function inputLimits(input: Pick<PolicyInput, "ladder" | "video" | "budget">): CallLimits {
+  const { ladder, video, budget } = input;
+  return { ladder, duration: video.duration, video: { width: video.width, height: video.height }, maxFramesPerCall: budget.maxFramesPerCall, remainingVisualTokens: budget.remainingVisualTokens };
 }
 
 export interface ProtocolError {

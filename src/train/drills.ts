@@ -12,7 +12,7 @@
  * per turn, built by the same sequence code as every other example. Items come from
  * makeItem(seed, "train", i): the split bits keep them apart from any validation or test item.
  */
-import { parseTurn } from "../agent/protocol.js";
+import { inputLimits, parseTurn } from "../agent/protocol.js";
 import { makeItem } from "../../datasets/synth/generate.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
@@ -111,7 +111,7 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
     };
     const { text } = await teacher.step(input, {});
     out.push({ input, text });
-    const parsed = parseTurn({ text }, { ladder: "tiny", duration, video, maxFramesPerCall, remainingVisualTokens: budget.remainingVisualTokens }, mustAnswer);
+    const parsed = parseTurn({ text }, inputLimits(input), mustAnswer);
     if (parsed.kind !== "call") break;
     const a = parsed.call.arguments as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string };
     const times = a.timestamps ?? spreadTimes(a.start!, Math.min(a.end!, duration), a.count!);

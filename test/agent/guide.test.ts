@@ -49,6 +49,26 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.ok(text)).toBe(false);
   });
 
+  it("numbers stop where no more digits can reach the tool's range; used-up keys end the object", () => {
+    const clip = '<think></think><tool_call>{"name":"get_clip","arguments":{"count":';
+    expect(["1", "2", "16", "20"].map((d) => guide.ok(clip + d))).toEqual([true, true, true, true]);
+    expect(["0", "3", "7", "21", "100"].map((d) => guide.ok(clip + d))).toEqual([false, false, false, false, false]);
+    const all = '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"end":2,"count":8,"rung":"low"';
+    expect(guide.ok(all + ",")).toBe(false);
+    expect(guide.ok(all + "}")).toBe(true);
+  });
+
+  it("with the turn's call limits, arguments close only when the parser's validation passes", () => {
+    const limited = turnGuide(tools, { ...limits, duration: 10, maxFramesPerCall: 8, remainingVisualTokens: 40 });
+    const call = (args: string) => `<think></think><tool_call>{"name":"get_frames","arguments":${args}}</tool_call>`;
+    expect(limited.complete(call('{"timestamps":[1,2],"rung":"low"}'))).toBe(true);
+    expect(guide.complete(call('{"rung":"low"}'))).toBe(true); // schema only: the refinement is not in it
+    expect(limited.ok(call('{"rung":"low"}'))).toBe(false); // neither timestamps nor an interval
+    expect(limited.ok(`<think></think><tool_call>{"name":"get_clip","arguments":{"start":5,"end":2,"count":8,"rung":"low"}`)).toBe(false); // end before start
+    expect(limited.ok(call('{"timestamps":[11],"rung":"low"}'))).toBe(false); // past the video's end
+    expect(limited.ok(call('{"timestamps":[1],"rung":"full"}'))).toBe(false); // 64 tokens, 40 left
+  });
+
   it("the turn that must answer (no tools) admits only an answer", () => {
     expect(answerOnly.ok("<think>x</think>\n<tool_call>")).toBe(false);
     expect(answerOnly.ok("<think>x</think>\n<tool")).toBe(false);

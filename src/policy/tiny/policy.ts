@@ -10,6 +10,7 @@ import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
 import { loadTiny, type LoadedTiny } from "./checkpoint.js";
 import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
 import { turnGuide } from "../../agent/guide.js";
+import { inputLimits } from "../../agent/protocol.js";
 
 export interface TinyPolicyConfig {
   /** Checkpoint folder (default: the shipped models/framemind-tiny). */
@@ -53,12 +54,16 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
         warnings.push(`the turn's input (${prompt.length} tokens) nearly fills the model's context (${model.config.maxSeq})`);
       }
       const s = opts.sampling;
-      const guide = cfg.guided === false ? null : turnGuide(input.tools);
+      const guide = cfg.guided === false ? null : turnGuide(input.tools, inputLimits(input));
+      // decode() writes token by token, so a candidate's text is the turn so far plus its own.
+      const sofar = { n: -1, text: "" };
       const allow = guide
         ? (t: number, generated: readonly number[]) => {
-            if (t === eos) return guide.complete(tokenizer.decode(generated, ctx.frameTimes));
+            if (sofar.n !== generated.length) Object.assign(sofar, { n: generated.length, text: tokenizer.decode(generated, ctx.frameTimes) });
+            if (t === eos) return guide.complete(sofar.text);
+            const piece = tokenizer.decode([t], ctx.frameTimes);
             // A token that writes nothing (<pad>, <gen>, ...) would let the turn stall while "valid".
-            return tokenizer.decode([t]) !== "" && guide.ok(tokenizer.decode([...generated, t], ctx.frameTimes));
+            return piece !== "" && guide.ok(sofar.text + piece);
           }
         : undefined;
       const gen = await model.generate(prompt.slice(Math.max(0, prompt.length - model.config.maxSeq + 8)), {
@@ -71,8 +76,10 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       });
       throwIfAborted(opts.signal);
       const ids = gen.tokens[gen.tokens.length - 1] === eos ? gen.tokens.slice(0, -1) : gen.tokens;
+      const text = tokenizer.decode(ids, ctx.frameTimes);
+      if (guide && !guide.complete(text)) warnings.push(`guided decoding did not reach a well-formed turn in ${gen.tokens.length} tokens`);
       return {
-        text: tokenizer.decode(ids, ctx.frameTimes),
+        text,
         tokenIds: gen.tokens,
         logprobs: gen.logprobs,
         usage: { promptTokens: prompt.length, completionTokens: gen.tokens.length },
