@@ -6,13 +6,14 @@
 // answer token). If a stem cannot learn this, no amount of agent data will teach it to read.
 // Every combination of --stems, --cells and --layers is one model.
 // Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2]
+//        [--rung low|high|full] [--close low|high|full]
 //        [--view evidence|turn|mixed] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { makeItem } from '../datasets/synth/generate.js';
 import { FAMILIES, type Family } from '../datasets/synth/families.js';
-import { AdamW, lrAt, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
+import { AdamW, lrAt, noDecayParams, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
 import { contextFromInput, loadTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
 import { drillTurns, readingContext } from '../src/train/drills.js';
 import { optionWords } from '../src/agent/protocol.js';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     view: { type: 'string', default: 'evidence' },
     optionText: { type: 'boolean', default: false },
     rung: { type: 'string', default: '' },
+    close: { type: 'string', default: '' },
   },
 });
 const families = values.families.split(',') as Family[];
@@ -49,9 +51,10 @@ const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.
 // evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
 // sees it (test too); mixed: train on both (each item twice), test on turns.
 type View = 'evidence' | 'turn';
-// --rung low|high|full: evidence frames at that rung instead of the lowest that shows the evidence.
-if (!['', 'low', 'high', 'full'].includes(values.rung)) throw new Error('--rung is low, high or full');
-const rung = (values.rung || undefined) as string | undefined;
+// --rung low|high|full: every evidence frame at that rung. --close: the rung small text is shown
+// at (default the teacher's, CLOSE_RUNG; --close high gives the views of sessions 3-4).
+for (const r of [values.rung, values.close]) if (!['', 'low', 'high', 'full'].includes(r)) throw new Error('--rung and --close are low, high or full');
+const viewRungs = { ...(values.rung ? { rung: values.rung } : {}), ...(values.close ? { close: values.close } : {}) };
 if (!['evidence', 'turn', 'mixed'].includes(values.view)) throw new Error('--view is evidence, turn or mixed');
 
 /** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
@@ -70,7 +73,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     if (drill.evidenceSeen === false) return null;
     return tag(toExample(contextFromInput(last.input), item.answer));
   }
-  return tag(toExample(readingContext(item, scene, rung), item.answer));
+  return tag(toExample(readingContext(item, scene, viewRungs), item.answer));
 }
 
 const familyOf = new WeakMap<Example, Family>();
@@ -90,7 +93,7 @@ const build = async (s: number, n: number, views: View[]) => {
 const testView: View = values.view === 'evidence' ? 'evidence' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
-console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
@@ -121,7 +124,7 @@ const curves: Record<string, { step: number; train: number; test: number }[]> = 
 for (const v of variants) {
   const config = parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v });
   const model = TransformerModel.init(config, seed, { threads });
-  const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set(['tok_emb']) });
+  const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set([...noDecayParams(config), 'tok_emb']) });
   const name = [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), `${v.nLayers} layers`].join(', ');
   const curve: (typeof curves)[string] = (curves[name] = []);
   const progress = new Progress(name, steps);
@@ -149,7 +152,7 @@ for (let i = 0; i < curves[names[0]!]!.length; i++) {
   console.log(`| ${curves[names[0]!]![i]!.step} | ${names.map((n) => `${(100 * curves[n]![i]!.train).toFixed(0)}% / ${(100 * curves[n]![i]!.test).toFixed(0)}%`).join(' | ')} |`);
 }
 if (values.plot) {
-  const title = `bench:reading-probe view ${values.view}${values.rung ? ` rung ${values.rung}` : ''}${values.optionText ? ' optionText' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
+  const title = `bench:reading-probe view ${values.view}${values.rung ? ` rung ${values.rung}` : ''}${values.close ? ` close ${values.close}` : ''}${values.optionText ? ' optionText' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
   const panels = names.map((n) => ({
     title: `${n}: exact-match accuracy`,
     series: [

@@ -58,6 +58,8 @@ export const ReportSchema = z.object({
     limit: z.number().int().positive().nullable(),
     /** false: selection strategies reported frames without decoding them. */
     decode: z.boolean(),
+    /** Tiny policies: tokens chosen under guided decoding (src/agent/guide.ts). Absent in older reports. */
+    guided: z.boolean().optional(),
   }),
   versions: z.object({ framemind: z.string(), node: z.string(), ffmpeg: z.string() }),
   n: z.number().int().min(0),
@@ -126,7 +128,7 @@ export function renderMarkdown(r: Report): string {
   const lines = [
     `# Eval: ${r.label}`,
     "",
-    `Dataset \`${r.dataset.path}\` (${r.dataset.items} items, sha256 ${r.dataset.sha256.slice(0, 12)}), policy \`${r.policy}\`, ladder ${r.settings.ladder}, seed ${r.settings.seed}${r.settings.decode ? "" : ", frames not decoded (--no-decode)"}; framemind ${r.versions.framemind}, node ${r.versions.node}, ffmpeg ${r.versions.ffmpeg}; ${r.created}.`,
+    `Dataset \`${r.dataset.path}\` (${r.dataset.items} items, sha256 ${r.dataset.sha256.slice(0, 12)}), policy \`${r.policy}\`, ladder ${r.settings.ladder}, seed ${r.settings.seed}${r.settings.decode ? "" : ", frames not decoded (--no-decode)"}${r.settings.guided === false ? ", unguided decoding (--unguided)" : ""}; framemind ${r.versions.framemind}, node ${r.versions.node}, ffmpeg ${r.versions.ffmpeg}; ${r.created}.`,
     "",
     "| metric | value |",
     "|---|---|",

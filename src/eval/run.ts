@@ -48,7 +48,11 @@ export interface EvalOptions {
 
 const isStrategy = (p: string, answerer: string | undefined): p is StrategyName => (STRATEGIES as readonly string[]).includes(p) && !(p === "uniform" && answerer);
 
-export function runLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer">): string {
+export function runLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer" | "guided">): string {
+  return baseLabel(o) + (o.guided === false ? " unguided" : "");
+}
+
+function baseLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer">): string {
   if (o.policy === "uniform") return `uniform-${o.frames ?? 8}-${o.rung ?? "low"}${o.answerer ? `+${o.answerer}` : ""}`;
   if (o.policy === "content-aware") return `content-aware-${o.frames ?? 8}-${o.rung ?? "low"}`;
   return o.frames || o.rung ? `${o.policy}(${o.frames ?? 8}-${o.rung ?? "low"})` : o.policy;
@@ -175,14 +179,15 @@ export async function runEval(o: EvalOptions): Promise<Report> {
       dataset: { path: o.dataset, sha256, items: items.length },
       policy: o.policy,
       label: runLabel(o),
-      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true },
+      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true },
       versions: versions(),
       wall_s: Math.round((performance.now() - t0) / 100) / 10,
     },
     results,
   );
   await writeFile(join(o.out, "results.jsonl"), results.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  if (records.length) await writeFile(join(o.out, "trajectories.jsonl"), records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  // Paired with results.jsonl by item id (an item whose run threw has a result and no record).
+  if (!isStrategy(o.policy, o.answerer)) await writeFile(join(o.out, "trajectories.jsonl"), records.map((r) => JSON.stringify(r) + "\n").join(""));
   await writeFile(join(o.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   await writeFile(join(o.out, "report.md"), renderMarkdown(report));
   await writeFile(join(o.out, "report.svg"), familyBars(report));

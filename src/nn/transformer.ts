@@ -253,7 +253,7 @@ function stem(g: Graph, c: TransformerConfig, patches: Tensor, P: (n: string) =>
 
 /**
  * Training graph. Inputs: parameters (by name), tokens/positions/patch_slot [B,T] int32,
- * patches [NV,patchDim], patch_times [NV], targets [B,T] int32, loss_mask [B,T] float; for
+ * patches [NV,patchDim], patch_times [NV] (+ patch_cells [NV] with patchCells), targets [B,T] int32, loss_mask [B,T] float; for
  * 'grpo' also old_logprobs, ref_logprobs, advantages [B,T]. Outputs: loss, logprobs [B,T],
  * (grpo: clip_frac, kl, entropy), and `grad.<param>` for every parameter.
  */
@@ -301,7 +301,7 @@ export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: 
 }
 
 /**
- * Inference graph. Inputs: parameters, tokens/positions/patch_slot [B,T], patches, patch_times;
+ * Inference graph. Inputs: parameters, tokens/positions/patch_slot [B,T], patches, patch_times (+ patch_cells);
  * with kvCache also past_k.<l>, past_v.<l> [B,nHeads,P,dModel/nHeads]. Outputs: logits [B,T,V]
  * (and present_k.<l>, present_v.<l> [B,nHeads,P+T,Dh] with kvCache).
  */

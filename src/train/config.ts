@@ -112,7 +112,7 @@ export const DataConfig = z
     optionAnswers: z.enum(["letter", "text"]).default("letter"),
     /**
      * Families whose teacher trajectories (data.train) are left out; drills still cover them. For
-     * trajectories an older teacher wrote differently (before 0.3.0 small text was read at "high").
+     * trajectories an older teacher wrote differently (before session 5 the cue teacher read small text at "high").
      */
     skipFamilies: z.array(z.string()).default([]),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */

@@ -61,11 +61,12 @@ export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "sma
  * it must find the one with the digit and read it, and neither skill gets a gradient before the
  * other exists. Trained on reading views as well, it reads the answer turns of held-out items
  * (74% at 600 steps): reading is learnt on the easy view, finding on the hard one.
- * Frames are at the rung the teacher reads them at (low, or CLOSE_RUNG for small text) unless `rung` says otherwise.
+ * Frames are at the rung the teacher reads them at: low, or CLOSE_RUNG for small text (`close`
+ * overrides it); `rung` puts every frame at one rung.
  */
-export function readingContext(item: DatasetItem, scene: Scene, rung?: string): TurnContext {
+export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string } = {}): TurnContext {
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
-  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? CLOSE_RUNG : "low"), "exact"));
+  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact"));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 

@@ -37,8 +37,9 @@ export const LADDERS = {
     rungs: [
       { name: "low", minPixels: tok(1), maxPixels: tok(4) },
       { name: "high", minPixels: tok(1), maxPixels: tok(16) },
-      // Up to 64 patches (224x224): the embedded model reads a glyph when it spans ~2.5 output
-      // pixels per glyph pixel; small text at "high" gets 1.3 and stayed at chance (bench:reading-probe).
+      // Up to 64 patches (224x224). Small text gets 1.3 output pixels per glyph pixel at "high",
+      // where the embedded model stays at chance (bench:reading-probe), and ~2.6 here: about the
+      // size (2.5) at which it reads a flashed digit at "low".
       { name: "full", minPixels: tok(1), maxPixels: tok(64) },
     ],
   },

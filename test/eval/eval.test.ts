@@ -60,7 +60,7 @@ describe("eval harness on the sample set", () => {
     const lines = readFileSync(join(out, "agent-oracle", "results.jsonl"), "utf8").trim().split("\n").map((l) => ItemResultSchema.parse(JSON.parse(l)));
     expect(lines).toHaveLength(2);
     for (const r of lines) expect(r.correct).not.toBeNull();
-    // The whole record of each run sits beside its result, in the same order.
+    // The whole record of each run sits beside its result (paired by item id; here in order).
     const recs = readFileSync(join(out, "agent-oracle", "trajectories.jsonl"), "utf8").trim().split("\n").map((l) => TrajectorySchema.parse(JSON.parse(l)));
     expect(recs.map((r) => r.item?.id)).toEqual(lines.map((r) => r.id));
     expect(recs.map((r) => r.turns.length)).toEqual(lines.map((r) => r.turns));

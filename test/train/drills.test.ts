@@ -80,7 +80,7 @@ describe("SFT drills (rendered in-process)", () => {
     const change = makeItem(5, "train", 4);
     expect(readingContext(change.item, change.scene).frames.map((f) => f.rung)).toEqual([CLOSE_RUNG, CLOSE_RUNG]);
     expect(CLOSE_RUNG).toBe("full");
-    expect(readingContext(change.item, change.scene, "high").frames.map((f) => f.rung)).toEqual(["high", "high"]);
+    expect(readingContext(change.item, change.scene, { close: "high" }).frames.map((f) => f.rung)).toEqual(["high", "high"]);
   });
 
   it("area resize averages exact blocks and weighs fractional ones", () => {
