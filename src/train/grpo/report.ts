@@ -17,11 +17,11 @@ const f3 = (x: number | null | undefined) => (x === null || x === undefined || N
 export function statsRow(label: string, s: RolloutStats): string {
   const calls = (t: string) => f2(s.callsPerQuestion[t] ?? 0);
   const rung = (r: string) => f2(s.rungShare[r] ?? 0);
-  return `| ${label} | ${f3(s.accuracy)} | ${calls("get_frames")} | ${calls("get_clip")} | ${rung("low")} / ${rung("high")} | ${f2(s.redundantRate)} | ${f2(s.newEvidenceRate)} | ${f2(s.invalidCallsPerQuestion)} | ${f2(s.turns)} | ${f2(s.visualTokensPolicy)} / ${f2(s.visualTokens)} |`;
+  return `| ${label} | ${f3(s.accuracy)} | ${calls("get_frames")} | ${calls("get_clip")} | ${rung("low")} / ${rung("high")} / ${rung("full")} | ${f2(s.redundantRate)} | ${f2(s.newEvidenceRate)} | ${f2(s.invalidCallsPerQuestion)} | ${f2(s.turns)} | ${f2(s.visualTokensPolicy)} / ${f2(s.visualTokens)} |`;
 }
 
 export const STATS_HEADER =
-  "| model | accuracy | get_frames / q | get_clip / q | rung share low / high | redundant-call rate | new-evidence rate | invalid calls / q | turns | visual tokens (policy / all) |\n|---|---|---|---|---|---|---|---|---|---|";
+  "| model | accuracy | get_frames / q | get_clip / q | rung share low / high / full | redundant-call rate | new-evidence rate | invalid calls / q | turns | visual tokens (policy / all) |\n|---|---|---|---|---|---|---|---|---|---|";
 
 interface EvalLine {
   step: number;
