@@ -54,7 +54,8 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
         warnings.push(`the turn's input (${prompt.length} tokens) nearly fills the model's context (${model.config.maxSeq})`);
       }
       const s = opts.sampling;
-      const guide = cfg.guided === false ? null : turnGuide(input.tools, inputLimits(input));
+      // Limits only when the video is known (the chat endpoint may guess its length from the images).
+      const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined);
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "" };
       const allow = guide
