@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { FramemindError } from "../errors.js";
+import { FAMILIES } from "../../datasets/synth/families.js";
 
 /** "24:low" -> { frames: 24, rung: "low" } (the uniform baseline's observation); anything else -> undefined. */
 export function framesRung(s: string): { frames: number; rung: string } | undefined {
@@ -114,7 +115,7 @@ export const DataConfig = z
      * Families whose teacher trajectories (data.train) are left out; drills still cover them. For
      * trajectories an older teacher wrote differently (before session 5 the cue teacher read small text at "high").
      */
-    skipFamilies: z.array(z.string()).default([]),
+    skipFamilies: z.array(z.enum(FAMILIES)).default([]),
     /** Drop training examples longer than this many tokens (0 = the model's maxSeq). */
     maxLen: z.number().int().min(0).default(0),
   })

@@ -36,10 +36,12 @@ async function once(target: string, make: (tmp: string) => Promise<void>): Promi
   if (existsSync(target)) return;
   mkdirSync(DIR, { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;
-  await make(tmp);
   try {
+    await make(tmp);
     renameSync(tmp, target);
-  } catch {
+  } catch (e) {
+    if (!existsSync(target)) throw e; // a failure of our own, not a lost race
+  } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }

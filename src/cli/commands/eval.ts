@@ -5,7 +5,7 @@ import { LadderNameSchema } from "../../video/index.js";
 import { parseFlags, printJson, Progress, validate, type Command } from "../common.js";
 
 const usage =
-  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
+  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided (tiny policies)] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
   "       framemind eval --compare DIR1 DIR2 ... [--out DIR]\n" +
   "policies: uniform | content-aware | oracle-select (frame selection, no model: evidence recall only), or any agent policy (tiny, oracle, openai, ...)";
 
