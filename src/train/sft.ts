@@ -219,7 +219,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
 
   const readRecs = readTrajectories(cfg.data.train);
-  const skip = new Set(cfg.data.skipFamilies);
+  const skip = new Set<string>(cfg.data.skipFamilies);
   const allRecs = skip.size ? readRecs.filter((r) => !skip.has(String(r.meta?.family))) : readRecs;
   if (skip.size) run.log({ step: 0, kind: "data-filter", rule: "skipFamilies", kept: allRecs.length, dropped: readRecs.length - allRecs.length, ...keptByFamily(readRecs, allRecs) });
   const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
