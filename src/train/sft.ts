@@ -309,7 +309,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   while (state.step < total && !run.stopRequested) {
     if (cfg.run.maxSeconds && (performance.now() - t0) / 1000 > cfg.run.maxSeconds) break;
     const s0 = performance.now();
-    const pool = state.step < cfg.data.drills.readingWarmup && readingViews.length ? readingViews : train.examples;
+    const pool = state.step < cfg.data.drills.readingWarmup ? readingViews : train.examples;
     const batch = makeBatch(batchAt(cfg.seed, state.step, cfg.run.batchSize, pool.length).map((i) => pool[i]!), model.config.maxSeq);
     const s1 = performance.now();
     const res = await model.lossAndGrads(batch);

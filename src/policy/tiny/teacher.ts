@@ -23,6 +23,7 @@ import { loadDataset, videoPath } from "../../../datasets/io.js";
 import { createUniformPolicy } from "../uniform.js";
 import { evidenceByTurn } from "./evidence.js";
 import { FramemindError } from "../../errors.js";
+import { LADDERS } from "../../video/index.js";
 import { formatTurn, optionWords } from "../../agent/protocol.js";
 import type { DatasetItem } from "../../../datasets/schema.js";
 import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js";
@@ -38,7 +39,7 @@ const Meta = z.object({
  * per glyph pixel at "high", where the embedded model stays at chance (bench:reading-probe); at
  * "full" it gets ~2.6, the size at which it reads a flashed digit.
  */
-export const CLOSE_RUNG = "full";
+export const CLOSE_RUNG: string = LADDERS.tiny.rungs[LADDERS.tiny.rungs.length - 1]!.name;
 
 /** Frames in a clip request: the densest look one turn can get (capped by the per-call limit). */
 export const CLIP_FRAMES = 16;
