@@ -146,6 +146,12 @@ export const RunConfig = z
 export const SftConfigSchema = z
   .object({
     seed: z.number().int().min(0).default(1),
+    /**
+     * A model folder to fine-tune from ("" = fresh weights): its weights, shape and vocabulary
+     * replace `model` (words it does not know become <unk>, listed in metrics.jsonl); the
+     * optimizer starts fresh.
+     */
+    init: z.string().default(""),
     model: ModelShape,
     optim: OptimConfig,
     data: DataConfig,

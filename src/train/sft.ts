@@ -14,7 +14,7 @@
  * the best of them. Timing of every step is split into data, onnxruntime and optimizer.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { AdamW, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
 import { setFrameCacheDir } from "../video/index.js";
@@ -235,6 +235,12 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     loaded = { ...l, model: new TransformerModel(l.model.config, l.model.params, sessionOptions) };
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
+  } else if (cfg.init) {
+    const l = loadTiny(cfg.init);
+    loaded = { model: new TransformerModel(l.model.config, l.model.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
+    const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
+    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
+    if (unknown.size) process.stderr.write(`warning: ${unknown.size} word(s) of the training data are not in ${cfg.init}'s vocabulary and train as <unk>: ${[...unknown].slice(0, 10).join(" ")}\n`);
   } else {
     const { frameRefs, ...shape } = cfg.model;
     // Every trajectory read, before skipFamilies / requireEvidence: drills still ask and answer the

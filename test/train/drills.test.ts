@@ -83,6 +83,26 @@ describe("SFT drills (rendered in-process)", () => {
     expect(readingContext(change.item, change.scene, { close: "high" }).frames.map((f) => f.rung)).toEqual(["high", "high"]);
   });
 
+  it("order: the teacher looks again at just the last red clip frame and the first of the next colour", async () => {
+    const { item } = makeItem(5, "train", 2);
+    expect(item.meta.family).toBe("order");
+    const { turns, evidenceSeen } = await drillTurns(5, 2);
+    expect(evidenceSeen).toBe(true);
+    expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "get_frames", "answer"]);
+    const [red, next] = item.evidence!;
+    const zoom = turns[2]!.input.evidence;
+    expect(zoom.map((f) => f.rung)).toEqual(["low", "low"]);
+    expect(zoom[0]!.timestamp).toBeGreaterThanOrEqual(red!.start - 0.05);
+    expect(zoom[0]!.timestamp).toBeLessThanOrEqual(red!.end + 0.05);
+    expect(zoom[1]!.timestamp).toBeGreaterThanOrEqual(next!.start - 0.05);
+    expect(zoom[1]!.timestamp).toBeLessThanOrEqual(next!.end + 0.05);
+    // The zoomed times are frames of the clip in view, so the model points at them.
+    const clipTimes = turns[1]!.input.evidence.map((f) => f.timestamp.toFixed(1));
+    const called = JSON.parse(/<tool_call>(.*)<\/tool_call>/s.exec(turns[1]!.text)![1]!) as { arguments: { timestamps: number[] } };
+    for (const t of called.arguments.timestamps) expect(clipTimes).toContain(t.toFixed(1));
+    expect(turns[2]!.text).toMatch(new RegExp(`<answer>${item.answer}</answer>`));
+  });
+
   it("area resize averages exact blocks and weighs fractional ones", () => {
     const src = Buffer.from([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]); // 4x1
     expect([...areaResize(src, 4, 1, 2, 1)]).toEqual([50, 50, 50, 228, 228, 228]);

@@ -54,6 +54,22 @@ describe("sft", () => {
     expect(trainRows(cut)).toEqual(trainRows(out));
   });
 
+  it("init fine-tunes a model folder: its shape, weights and vocabulary, fresh optimizer", async () => {
+    const dir = `${out}-init`;
+    rmSync(dir, { recursive: true, force: true });
+    const c = config(dir);
+    // The config's model shape is ignored: the init folder's wins.
+    await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 5, evalEvery: 1000 } }, { quiet: true });
+    const rows = metrics(dir);
+    const init = rows.find((r) => r.kind === "init")!;
+    expect([init.unknownCount, init.vocab]).toEqual([0, loadTiny(join(out, "final")).tokenizer.size]);
+    expect(loadTiny(join(dir, "final")).model.config.dModel).toBe(32);
+    // It starts where the finished run ended, not from fresh weights.
+    const first = (d: string) => metrics(d).find((r) => r.kind === "train")!.loss!;
+    expect(first(dir)).toBeLessThan(first(out) * 0.7);
+    await expect(trainSft({ ...c, init: join(out, "nope"), run: { ...c.run, out: `${dir}-missing` } }, { quiet: true })).rejects.toThrow(/no embedded model at/);
+  });
+
   it("skipFamilies leaves those trajectories out; readingWarmup trains on reading views first, and needs them", async () => {
     const dir = `${out}-warmup`;
     for (const d of [dir, `${dir}-none`]) rmSync(d, { recursive: true, force: true });

@@ -7,9 +7,10 @@
  *  turn 0 (overview): the cue (tinted segment / dark sign) is visible in some overview frames;
  *    watch a dense low clip between the overview frames just before and just after them
  *    (times copied from the frames in view);
- *  turn 1 (clip): flash-digit, count, order, when: answer from the clip. small-code: ask for
- *    the top rung (CLOSE_RUNG) at a clip frame showing text on the sign; change: the same at the
- *    first and last clip frames showing the signs;
+ *  turn 1 (clip): flash-digit, count, when: answer from the clip. order: look again at just the
+ *    last red clip frame and the first of the next colour; small-code: ask for the top rung
+ *    (CLOSE_RUNG) at a clip frame showing text on the sign; change: the same at the first and
+ *    last clip frames showing the signs;
  *  turn 2 (close frames): read and answer.
  *
  * Think texts are short and copy what is in view (times, counts), so a small model can learn
@@ -48,7 +49,7 @@ const f1 = (t: number) => t.toFixed(1);
 /** Times are taken at 0.1 s and never past the video's last 0.1 s. */
 const floor1 = (t: number) => Math.floor(t * 10 + 1e-6) / 10;
 
-export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta">): Policy {
+export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta" | "evidence">): Policy {
   const m = Meta.safeParse(item.meta);
   if (!m.success) throw new FramemindError("FM_ERR_POLICY_CONFIG", { policy: "teacher", reason: `item '${item.id}' lacks synthetic meta (family, cue): ${m.error.issues[0]?.message}` });
   const { family, cue, text } = m.data;
@@ -107,6 +108,17 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
         const t = f1(pick.timestamp);
         return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read it at the ${CLOSE_RUNG} rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG } } }) };
+      }
+      if (stage === "clip" && family === "order") {
+        // Zoom: the last red frame and the first frame of the next colour, alone, are the view the
+        // model reads (98% in bench:reading-probe) where the whole clip is not (25%).
+        const [red, next] = item.evidence ?? [];
+        const within = (e: { start: number; end: number } | undefined) => frames.filter((f) => e !== undefined && f.timestamp >= e.start - 1e-6 && f.timestamp <= e.end + 1e-6);
+        const a = within(red).at(-1), b = within(next)[0];
+        if (a && b) {
+          const ta = f1(a.timestamp), tb = f1(b.timestamp);
+          return { text: formatTurn({ think: `The red shows at ${ta} s. I read ${ta} and ${tb} s closely.`, call: { name: "get_frames", arguments: { timestamps: [Number(ta), Number(tb)], rung: "low" } } }) };
+        }
       }
       if (stage === "clip" && family === "change") {
         const a = seen[0] ?? frames[0]!;
