@@ -218,13 +218,13 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
 
-  const readRecs = readTrajectories(cfg.data.train);
+  const readRecs = cfg.data.train ? readTrajectories(cfg.data.train) : [];
   const skip = new Set<string>(cfg.data.skipFamilies);
   const allRecs = skip.size ? readRecs.filter((r) => !skip.has(String(r.meta?.family))) : readRecs;
   if (skip.size) run.log({ step: 0, kind: "data-filter", rule: "skipFamilies", kept: allRecs.length, dropped: readRecs.length - allRecs.length, ...keptByFamily(readRecs, allRecs) });
   const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
   if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, ...keptByFamily(allRecs, trainRecs) });
-  if (!trainRecs.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories" });
+  if (!trainRecs.length && !cfg.data.drills.n) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories (and no drills)" });
 
   // Model, tokenizer, optimizer state: fresh, or from the newest checkpoint.
   const from = opts.resume ? run.latestCheckpoint() : undefined;

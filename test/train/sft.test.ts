@@ -56,7 +56,7 @@ describe("sft", () => {
 
   it("init fine-tunes a model folder: its shape, weights and vocabulary, fresh optimizer", async () => {
     const dir = `${out}-init`;
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, `${dir}-drills`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
     // The config's model shape is ignored: the init folder's wins.
     await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 5, evalEvery: 1000 } }, { quiet: true });
@@ -68,6 +68,10 @@ describe("sft", () => {
     const first = (d: string) => metrics(d).find((r) => r.kind === "train")!.loss!;
     expect(first(dir)).toBeLessThan(first(out) * 0.7);
     await expect(trainSft({ ...c, init: join(out, "nope"), run: { ...c.run, out: `${dir}-missing` } }, { quiet: true })).rejects.toThrow(/no embedded model at/);
+    // Drills only (no trajectory file): the init model's vocabulary covers them.
+    await trainSft({ ...c, init: join(out, "final"), data: { ...c.data, train: "", val: "", drills: { ...c.data.drills, n: 2, seed: 5 } }, run: { ...c.run, out: `${dir}-drills`, steps: 2, evalEvery: 1000 } }, { quiet: true });
+    expect(metrics(`${dir}-drills`).find((r) => r.kind === "drills")!.items).toBe(2);
+    expect(() => parseConfig(SftConfigSchema, { data: { train: "" } })).toThrow(/data\.train.*fresh model builds its vocabulary/s);
   });
 
   it("skipFamilies leaves those trajectories out; readingWarmup trains on reading views first, and needs them", async () => {
