@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/train/config.js";
 const teacher: Policy = {
   id: "t",
   async step() {
-    return { text: formatTurn({ think: "The sign shows at 11.0 s.", call: { name: "get_clip", arguments: { start: 10, end: 12, count: 16, rung: "high" } } }) };
+    return { text: formatTurn({ think: "The sign shows at 11.0 s. I watch 10.0 to 12.0 s.", call: { name: "get_clip", arguments: { start: 10, end: 12, count: 16, rung: "high" } } }) };
   },
 };
 
@@ -40,6 +40,8 @@ describe("flawed teacher", () => {
       expect(t.kind).toBe("call");
       if (t.kind !== "call") continue;
       seen.push({ start: t.call.arguments.start as number, rung: t.call.arguments.rung as string });
+      // The think names the window the call looks at.
+      expect(t.think).toBe(`The sign shows at 11.0 s. I watch ${(t.call.arguments.start as number).toFixed(1)} to ${(t.call.arguments.end as number).toFixed(1)} s.`);
       expect((t.call.arguments.end as number) - (t.call.arguments.start as number)).toBeCloseTo(2);
     }
     expect(counts.lowRung).toBe(40);

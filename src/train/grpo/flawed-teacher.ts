@@ -54,15 +54,21 @@ export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw
       const args: Record<string, unknown> = { ...t.call.arguments };
       const d = input.video.duration;
       let changed = false;
+      let think = t.think ?? "";
       if (rng.uniform() < f.wrongMoment) {
-        if (Array.isArray(args.timestamps)) args.timestamps = (args.timestamps as number[]).map((x) => away(x, d));
+        const moved = new Map<string, string>();
+        const move = (from: number, to: number) => (moved.set(from.toFixed(1), to.toFixed(1)), to);
+        if (Array.isArray(args.timestamps)) args.timestamps = (args.timestamps as number[]).map((x) => move(x, away(x, d)));
         if (typeof args.start === "number" && typeof args.end === "number") {
           const len = args.end - args.start;
           const s = away(args.start, d);
           const start = r1(Math.max(0, Math.min(s, Math.floor(d * 10) / 10 - len)));
-          args.start = start;
-          args.end = r1(start + len);
+          args.end = move(args.end, r1(start + len));
+          args.start = move(args.start, start);
         }
+        // The think names the window it decided on: a teacher whose words say one place and whose
+        // call goes to another teaches the model to copy its words (measured: the flaw did not survive SFT).
+        think = think.replace(/\d+\.\d\b/g, (x) => moved.get(x) ?? x);
         changed = true;
         onFlaw?.("wrongMoment");
       }
@@ -76,7 +82,7 @@ export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw
       }
       if (!changed) return out;
       delete args.mode; // the parser's default; the teacher never writes it
-      return { ...out, text: formatTurn({ think: t.think ?? "", call: { name: t.call.name, arguments: args } }) };
+      return { ...out, text: formatTurn({ think, call: { name: t.call.name, arguments: args } }) };
     },
   };
 }
