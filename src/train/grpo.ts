@@ -26,6 +26,7 @@ import { readDataset, videoPath } from "../../datasets/io.js";
 import { FramemindError } from "../errors.js";
 import { writeFileAtomic, type AdamWState } from "../nn/index.js";
 import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
+import { createTinyPolicy } from "../policy/tiny/policy.js";
 import { packageVersion } from "../../prompts/index.js";
 import { binaries, binaryVersion, enableFrameStore, setFrameCacheDir, uniformTimes } from "../video/index.js";
 import { getFramesTool, probeVideoTool } from "../../tools/index.js";
@@ -161,6 +162,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   const optimizer = makeOptimizer(c);
   if (optimizerState) optimizer.setState(optimizerState);
   const trainable = tinyTrainable(live);
+  const evalPolicy = c.eval.guided ? { ...trainable, policy: createTinyPolicy({ loaded: live, guided: true }) } : trainable;
   const parts = { config: c, model: live.model, ref, optimizer, trainable, train };
 
   const metricsFile = join(runDir, "metrics.jsonl");
@@ -191,7 +193,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
 
   const validate = async () => {
     if (val.length === 0) return;
-    const e = await evaluate(trainable, val, c, o.signal);
+    const e = await evaluate(evalPolicy, val, c, o.signal);
     if (o.signal?.aborted) return;
     appendFileSync(evalFile, JSON.stringify({ step: state.step, split: "val", accuracy: e.accuracy, items: e.items, stats: e.stats }) + "\n");
     valPoints.push({ step: state.step, accuracy: e.accuracy });

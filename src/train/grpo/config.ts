@@ -95,6 +95,12 @@ export const GrpoConfigSchema = z
         every: z.number().int().min(0).default(10),
         /** Validation runs at step 0 too (the SFT baseline). */
         atStart: z.boolean().default(true),
+        /**
+         * Validation decodes guided, as `framemind ask/eval` and the servers do (rollouts stay
+         * unguided: their log-probs are the policy's own). Before session 6 it was unguided, about
+         * one answer in 48 below the same model evaluated guided.
+         */
+        guided: z.boolean().default(true),
       })
       .prefault({}),
     run: z
