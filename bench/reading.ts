@@ -1,7 +1,7 @@
 // Can the model read the answer when the evidence is in view? On fresh synthetic items rendered
 // in-process (src/train/drills.ts: the cue teacher's looks, the same frames as the real loop up to
 // h264 noise), the model writes each turn from the TEACHER's context; the last turn's answer is
-// compared with the teacher's. Items whose teacher look missed the evidence are counted apart
+// graded by the project's scorer (src/eval/score.ts: option words or letter, time tolerance). Items whose teacher look missed the evidence are counted apart
 // (their "right" answer is not in the frames). Per family: answer accuracy with the evidence in
 // view, and how often the model's call points at the same frames as the teacher's.
 // Usage: node dist/bench/reading.js --checkpoint DIR [--n 60] [--seed 777] [--uniform 24:low]
@@ -11,6 +11,7 @@ import { framesRung } from '../src/train/config.js';
 import { createTinyPolicy, loadTiny } from '../src/policy/tiny/index.js';
 import { makeItem } from '../datasets/synth/generate.js';
 import { parseTurn } from '../src/agent/protocol.js';
+import { scoreAnswer } from '../src/eval/score.js';
 import type { PolicyInput } from '../src/policy/types.js';
 
 const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, n: { type: 'string', default: '60' }, seed: { type: 'string', default: '777' }, uniform: { type: 'string', default: '' } } });
@@ -43,7 +44,9 @@ for (let i = 0; i < n; i++) {
       if (callOf(out.text, t.input) === callOf(t.text, t.input)) r.sameCalls++;
       continue;
     }
-    const ok = answerOf(out.text) !== null && answerOf(out.text) === answerOf(t.text);
+    // Not a string match with the teacher's answer: since option answers are trained as words and
+    // times as frame references, the same right answer is often written differently.
+    const ok = scoreAnswer(item, answerOf(out.text)).correct;
     if (drill.evidenceSeen === false) (r.unseen++, ok && r.rightUnseen++);
     else (r.seen++, ok && r.right++);
   }
