@@ -26,7 +26,6 @@ import { readDataset, videoPath } from "../../datasets/io.js";
 import { FramemindError } from "../errors.js";
 import { writeFileAtomic, type AdamWState } from "../nn/index.js";
 import { loadTiny, saveTiny, type LoadedTiny } from "../policy/tiny/checkpoint.js";
-import { createTinyPolicy } from "../policy/tiny/policy.js";
 import { packageVersion } from "../../prompts/index.js";
 import { binaries, binaryVersion, enableFrameStore, setFrameCacheDir, uniformTimes } from "../video/index.js";
 import { getFramesTool, probeVideoTool } from "../../tools/index.js";
@@ -130,7 +129,9 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   const runDir = resolve(o.resume ?? config.run.out);
   if (o.resume) {
     if (!existsSync(join(runDir, "config.json"))) throw new FramemindError("FM_ERR_TRAIN_CONFIG", { reason: `cannot resume ${runDir}: no config.json` });
-    const saved = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as { grpo: unknown };
+    const saved = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as { grpo: { eval?: { guided?: boolean } } };
+    // Runs started before eval.guided existed validated unguided: a resume keeps their curve comparable.
+    if (saved.grpo.eval && saved.grpo.eval.guided === undefined) saved.grpo.eval.guided = false;
     config = parseGrpoConfig(saved.grpo);
     config.run.stopAfter = o.config.run.stopAfter;
     config.run.maxSeconds = o.config.run.maxSeconds;
@@ -162,7 +163,7 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   const optimizer = makeOptimizer(c);
   if (optimizerState) optimizer.setState(optimizerState);
   const trainable = tinyTrainable(live);
-  const evalPolicy = c.eval.guided ? { ...trainable, policy: createTinyPolicy({ loaded: live, guided: true }) } : trainable;
+  const evalPolicy = c.eval.guided ? tinyTrainable(live, { guided: true }) : trainable;
   const parts = { config: c, model: live.model, ref, optimizer, trainable, train };
 
   const metricsFile = join(runDir, "metrics.jsonl");

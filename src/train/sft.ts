@@ -209,11 +209,20 @@ interface TrainerState {
   bestStep: number | null;
 }
 
+/** The config shape of a loaded model (what `model` in an SFT config would have to say to build it). */
+function shapeOf(l: LoadedTiny): SftConfig["model"] {
+  const m = l.model.config;
+  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs: l.tokenizer.frameRefs, stemChannels: m.stemChannels ?? 0, stemCell: m.stemCell ?? 7, patchCells: m.patchCells ?? 0 };
+}
+
 export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<SftResult> {
   if (cfg.data.frameCache) {
     setFrameCacheDir(join(cfg.data.frameCache, "frames"));
     setEvidenceCacheDir(join(cfg.data.frameCache, "evidence"));
   }
+  // An init model brings its own shape: record that one (a bad path fails here, before any work).
+  const initModel = cfg.init ? loadTiny(cfg.init) : undefined;
+  if (initModel) cfg = { ...cfg, model: shapeOf(initModel) };
   const run = TrainRun.open({ dir: cfg.run.out, config: cfg as unknown as Record<string, unknown>, resume: opts.resume, keep: cfg.run.keepCheckpoints });
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
@@ -226,7 +235,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, ...keptByFamily(allRecs, trainRecs) });
   if (!trainRecs.length && !cfg.data.drills.n) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories (and no drills)" });
 
-  // Model, tokenizer, optimizer state: fresh, or from the newest checkpoint.
+  // Model, tokenizer, optimizer state: from the newest checkpoint (resume), the init model, or fresh.
   const from = opts.resume ? run.latestCheckpoint() : undefined;
   let loaded: LoadedTiny;
   let state: TrainerState = { step: 0, best: null, bestStep: null };
@@ -236,7 +245,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
   } else if (cfg.init) {
-    const l = loadTiny(cfg.init);
+    const l = initModel ?? loadTiny(cfg.init);
     loaded = { model: new TransformerModel(l.model.config, l.model.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
     run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });

@@ -83,19 +83,28 @@ describe("SFT drills (rendered in-process)", () => {
     expect(readingContext(change.item, change.scene, { close: "high" }).frames.map((f) => f.rung)).toEqual(["high", "high"]);
   });
 
-  it("order: the teacher looks again at just the last red clip frame and the first of the next colour", async () => {
-    const { item } = makeItem(5, "train", 2);
+  it("order, when the clip's only next-colour frame (5.333 s) would come back red at the 0.1 s time a call names: answer from the clip, no zoom", async () => {
+    const { item } = makeItem(101, "train", 494);
     expect(item.meta.family).toBe("order");
-    const { turns, evidenceSeen } = await drillTurns(5, 2);
+    const { turns } = await drillTurns(101, 494);
+    expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "answer"]);
+  });
+
+  it("order: the teacher looks again at just the last red clip frame and the first of the next colour", async () => {
+    const [seed, index] = [5, 2];
+    const { item } = makeItem(seed, "train", index);
+    expect(item.meta.family).toBe("order");
+    const { turns, evidenceSeen } = await drillTurns(seed, index);
     expect(evidenceSeen).toBe(true);
     expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "get_frames", "answer"]);
     const [red, next] = item.evidence!;
     const zoom = turns[2]!.input.evidence;
     expect(zoom.map((f) => f.rung)).toEqual(["low", "low"]);
-    expect(zoom[0]!.timestamp).toBeGreaterThanOrEqual(red!.start - 0.05);
-    expect(zoom[0]!.timestamp).toBeLessThanOrEqual(red!.end + 0.05);
-    expect(zoom[1]!.timestamp).toBeGreaterThanOrEqual(next!.start - 0.05);
-    expect(zoom[1]!.timestamp).toBeLessThanOrEqual(next!.end + 0.05);
+    // The frames shown (at the times the call names) are red, then the next colour.
+    expect(zoom[0]!.timestamp).toBeGreaterThanOrEqual(red!.start - 1e-6);
+    expect(zoom[0]!.timestamp).toBeLessThanOrEqual(red!.end + 1e-6);
+    expect(zoom[1]!.timestamp).toBeGreaterThanOrEqual(next!.start - 1e-6);
+    expect(zoom[1]!.timestamp).toBeLessThanOrEqual(next!.end + 1e-6);
     // The zoomed times are frames of the clip in view, so the model points at them.
     const clipTimes = turns[1]!.input.evidence.map((f) => f.timestamp.toFixed(1));
     const called = JSON.parse(/<tool_call>(.*)<\/tool_call>/s.exec(turns[1]!.text)![1]!) as { arguments: { timestamps: number[] } };

@@ -56,7 +56,7 @@ describe("sft", () => {
 
   it("init fine-tunes a model folder: its shape, weights and vocabulary, fresh optimizer", async () => {
     const dir = `${out}-init`;
-    for (const d of [dir, `${dir}-drills`]) rmSync(d, { recursive: true, force: true });
+    for (const d of [dir, `${dir}-drills`, `${dir}-missing`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
     // The config's model shape is ignored: the init folder's wins.
     await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 5, evalEvery: 1000 } }, { quiet: true });
@@ -64,10 +64,16 @@ describe("sft", () => {
     const init = rows.find((r) => r.kind === "init")!;
     expect([init.unknownCount, init.vocab]).toEqual([0, loadTiny(join(out, "final")).tokenizer.size]);
     expect(loadTiny(join(dir, "final")).model.config.dModel).toBe(32);
+    // The run records the shape it trained, not the ignored one.
+    expect((JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { model: { dModel: number } }).model.dModel).toBe(32);
     // It starts where the finished run ended, not from fresh weights.
     const first = (d: string) => metrics(d).find((r) => r.kind === "train")!.loss!;
     expect(first(dir)).toBeLessThan(first(out) * 0.7);
     await expect(trainSft({ ...c, init: join(out, "nope"), run: { ...c.run, out: `${dir}-missing` } }, { quiet: true })).rejects.toThrow(/no embedded model at/);
+    expect(existsSync(`${dir}-missing`)).toBe(false); // refused before the run folder exists
+    // An init run resumes from its checkpoint (config.json matches: the shape is the init's either way).
+    await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 6, evalEvery: 1000 } }, { resume: true, quiet: true });
+    expect(metrics(dir).filter((r) => r.kind === "train").at(-1)!.step).toBe(6);
     // Drills only (no trajectory file): the init model's vocabulary covers them.
     await trainSft({ ...c, init: join(out, "final"), data: { ...c.data, train: "", val: "", drills: { ...c.data.drills, n: 2, seed: 5 } }, run: { ...c.run, out: `${dir}-drills`, steps: 2, evalEvery: 1000 } }, { quiet: true });
     expect(metrics(`${dir}-drills`).find((r) => r.kind === "drills")!.items).toBe(2);

@@ -8,7 +8,8 @@
  *    watch a dense low clip between the overview frames just before and just after them
  *    (times copied from the frames in view);
  *  turn 1 (clip): flash-digit, count, when: answer from the clip. order: look again at just the
- *    last red clip frame and the first of the next colour; small-code: ask for the top rung
+ *    last red clip frame and the first of the next colour (answer from the clip when it caught
+ *    only one of them); small-code: ask for the top rung
  *    (CLOSE_RUNG) at a clip frame showing text on the sign; change: the same at the first and
  *    last clip frames showing the signs;
  *  turn 2 (close frames): read and answer.
@@ -113,7 +114,9 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         // Zoom: the last red frame and the first frame of the next colour, alone, are the view the
         // model reads (98% in bench:reading-probe) where the whole clip is not (25%).
         const [red, next] = item.evidence ?? [];
-        const within = (e: { start: number; end: number } | undefined) => frames.filter((f) => e !== undefined && f.timestamp >= e.start - 1e-6 && f.timestamp <= e.end + 1e-6);
+        // Judged at the time the call will name (0.1 s): the frame on screen then must still show
+        // that colour (a next-colour frame at 5.333 s asked for as 5.3 s would come back red).
+        const within = (e: { start: number; end: number } | undefined) => frames.filter((f) => e !== undefined && Number(f1(f.timestamp)) >= e.start - 1e-6 && Number(f1(f.timestamp)) <= e.end + 1e-6);
         const a = within(red).at(-1), b = within(next)[0];
         if (a && b) {
           const ta = f1(a.timestamp), tb = f1(b.timestamp);

@@ -145,7 +145,7 @@ export async function runPipeline(c: RunConfig, o: Pick<GrpoRunOptions, "signal"
     const evalWith = async (dir: string) => {
       const loaded = loadTiny(dir);
       try {
-        return await evaluate(tinyTrainable(loaded), items, g, o.signal);
+        return await evaluate(tinyTrainable(loaded, { guided: g.eval.guided }), items, g, o.signal);
       } finally {
         await loaded.model.release();
       }

@@ -76,7 +76,8 @@ if (args[0] === "stats" || args[0] === "runs") {
   const { evaluate } = await import("./trainer.js");
   const { writeFileSync } = await import("node:fs");
   const loaded = loadTiny(model);
-  const e = await evaluate(tinyTrainable(loaded), await loadSplit(dataset, Number(limit ?? 0)), parseGrpoConfig({ data: { val: "" } }));
+  const c = parseGrpoConfig({ data: { val: "" } });
+  const e = await evaluate(tinyTrainable(loaded, { guided: c.eval.guided }), await loadSplit(dataset, Number(limit ?? 0)), c);
   writeFileSync(out, JSON.stringify({ model, version: loaded.version, dataset, ...e }, null, 2) + "\n");
   console.log([STATS_HEADER, statsRow(model, e.stats)].join("\n"));
   await loaded.model.release();

@@ -8,10 +8,11 @@ import { createTinyPolicy, DEFAULT_MAX_NEW_TOKENS } from "../../policy/tiny/poli
 import { buildContext, contextFromInput, toPrompt } from "../../policy/tiny/sequence.js";
 import type { TrainablePolicy } from "./rollout.js";
 
-export function tinyTrainable(loaded: LoadedTiny, maxNewTokens = DEFAULT_MAX_NEW_TOKENS): TrainablePolicy {
+/** Unguided by default: rollouts' log-probs must be the policy's own; validation may decode guided, as the product does. */
+export function tinyTrainable(loaded: LoadedTiny, opts: { maxNewTokens?: number; guided?: boolean } = {}): TrainablePolicy {
   const { model, tokenizer } = loaded;
   return {
-    policy: createTinyPolicy({ loaded, maxNewTokens, guided: false }),
+    policy: createTinyPolicy({ loaded, maxNewTokens: opts.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS, guided: opts.guided ?? false }),
     row(input, tokenIds) {
       const prompt = toPrompt(buildContext(contextFromInput(input), tokenizer).items);
       // The policy keeps the last maxSeq - 8 prompt items when a turn's input is too long; same here.
