@@ -9,17 +9,18 @@ describe("GRPO validation", () => {
   it("decodes guided by default, as ask / eval / the servers do, and unguided on request", async () => {
     const fx = await grpoFixture();
     const work = tmpDir("fm-grpo-eval-");
-    const stats: Array<{ answerRate: number; turns: number }> = [];
+    const stats: Array<{ answerRate: number; turns: number; invalidCallsPerQuestion: number }> = [];
     for (const guided of [true, false]) {
       const out = join(work, String(guided));
       const config = parseGrpoConfig({ seed: 5, init: fx.init, data: { train: fx.train, val: fx.val }, rollout: { questionsPerStep: 1, groupSize: 2, prewarm: false }, eval: { every: 0, atStart: true, ...(guided ? {} : { guided }) }, run: { out, steps: 1, checkpointEvery: 5 } });
       expect(config.eval.guided).toBe(guided);
       await runGrpo({ config });
-      const first = JSON.parse(readFileSync(join(out, "eval.jsonl"), "utf8").split("\n")[0]!) as { step: number; stats: { answerRate: number; turns: number } };
+      const first = JSON.parse(readFileSync(join(out, "eval.jsonl"), "utf8").split("\n")[0]!) as { step: number; stats: { answerRate: number; turns: number; invalidCallsPerQuestion: number } };
       expect(first.step).toBe(0);
       stats.push(first.stats);
     }
     // The barely trained fixture model writes turns the guide changes: the two validations differ.
     expect(stats[0]).not.toEqual(stats[1]);
+    expect(stats[0]!.invalidCallsPerQuestion).toBeLessThanOrEqual(stats[1]!.invalidCallsPerQuestion);
   }, 300_000);
 });

@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/train/config.js";
 const teacher: Policy = {
   id: "t",
   async step() {
-    return { text: formatTurn({ think: "The sign shows at 11.0 s. I watch 10.0 to 12.0 s.", call: { name: "get_clip", arguments: { start: 10, end: 12, count: 16, rung: "high" } } }) };
+    return { text: formatTurn({ think: "The sign shows at 11.0 s. I watch 10.0 to 12.0 s at the high rung.", call: { name: "get_clip", arguments: { start: 10, end: 12, count: 16, rung: "high" } } }) };
   },
 };
 
@@ -41,7 +41,7 @@ describe("flawed teacher", () => {
       if (t.kind !== "call") continue;
       seen.push({ start: t.call.arguments.start as number, rung: t.call.arguments.rung as string });
       // The think names the window the call looks at.
-      expect(t.think).toBe(`The sign shows at 11.0 s. I watch ${(t.call.arguments.start as number).toFixed(1)} to ${(t.call.arguments.end as number).toFixed(1)} s.`);
+      expect(t.think).toBe(`The sign shows at 11.0 s. I watch ${(t.call.arguments.start as number).toFixed(1)} to ${(t.call.arguments.end as number).toFixed(1)} s at the low rung.`);
       expect((t.call.arguments.end as number) - (t.call.arguments.start as number)).toBeCloseTo(2);
     }
     expect(counts.lowRung).toBe(40);
@@ -54,6 +54,18 @@ describe("flawed teacher", () => {
     // same seed, same item: same flaws
     const again = await withFlaws(teacher, "item-0", { wrongMoment: 0.5, lowRung: 1, seed: 3 }).step(input(0), {});
     expect(parseTurn(again, limits)).toEqual(parseTurn(await withFlaws(teacher, "item-0", { wrongMoment: 0.5, lowRung: 1, seed: 3 }).step(input(0), {}), limits));
+  });
+
+  it("rewrites only the think's decision: what the teacher saw stays as written", async () => {
+    const reader: Policy = {
+      id: "r",
+      async step() {
+        return { text: formatTurn({ think: "Text shows on the sign at 10.0 s. I read 10.0 s at the full rung.", call: { name: "get_frames", arguments: { timestamps: [10], rung: "full" } } }) };
+      },
+    };
+    const t = parseTurn(await withFlaws(reader, "item-0", { wrongMoment: 1, lowRung: 1, seed: 3 }).step(input(1), {}), limits);
+    expect(t.kind === "call" && t.call.arguments).toMatchObject({ timestamps: [30], rung: "low" });
+    expect(t.think).toBe("Text shows on the sign at 10.0 s. I read 30.0 s at the low rung.");
   });
 
   it("is the teacher itself when there are no flaws", () => {

@@ -78,6 +78,7 @@ describe("sft", () => {
     await trainSft({ ...c, init: join(out, "final"), data: { ...c.data, train: "", val: "", drills: { ...c.data.drills, n: 2, seed: 5 } }, run: { ...c.run, out: `${dir}-drills`, steps: 2, evalEvery: 1000 } }, { quiet: true });
     expect(metrics(`${dir}-drills`).find((r) => r.kind === "drills")!.items).toBe(2);
     expect(() => parseConfig(SftConfigSchema, { data: { train: "" } })).toThrow(/data\.train.*fresh model builds its vocabulary/s);
+    expect(() => parseConfig(SftConfigSchema, { data: { requireEvidence: true, drills: { n: 10, wrongMoment: 0.5 } } })).toThrow(/data\.requireEvidence.*would drop exactly the drills/s);
   });
 
   it("skipFamilies leaves those trajectories out; readingWarmup trains on reading views first, and needs them", async () => {

@@ -40,6 +40,17 @@ function hash(s: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * Rewrites the think's decision (its last sentence starting "I ": "I watch 6.0 to 11.0 s
+ * closely.", "I read it at the full rung.") and leaves what it saw as written. A teacher whose
+ * words name one look and whose call makes another teaches the model to copy its words: measured,
+ * the flaw did not survive SFT (docs/model.md, "Session 6").
+ */
+function decide(think: string, edit: (clause: string) => string): string {
+  const k = Math.max(think.lastIndexOf(" I "), think.startsWith("I ") ? 0 : -1);
+  return k < 0 ? think : think.slice(0, k) + edit(think.slice(k));
+}
+
 export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw?: (kind: "wrongMoment" | "lowRung") => void): Policy {
   if (f.wrongMoment === 0 && f.lowRung === 0) return inner;
   const base = hash(`${f.seed}:${itemId}`);
@@ -66,15 +77,15 @@ export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw
           args.end = move(args.end, r1(start + len));
           args.start = move(args.start, start);
         }
-        // The think names the window it decided on: a teacher whose words say one place and whose
-        // call goes to another teaches the model to copy its words (measured: the flaw did not survive SFT).
-        think = think.replace(/\d+\.\d\b/g, (x) => moved.get(x) ?? x);
+        think = decide(think, (clause) => clause.replace(/\d+\.\d\b/g, (x) => moved.get(x) ?? x));
         changed = true;
         onFlaw?.("wrongMoment");
       }
       if (rng.uniform() < f.lowRung && args.rung !== undefined) {
         const low = LADDERS[input.ladder].rungs[0]!.name;
         if (args.rung !== low) {
+          const high = String(args.rung);
+          think = decide(think, (clause) => clause.replace(new RegExp(`\\b${high}\\b`, "g"), low));
           args.rung = low;
           changed = true;
           onFlaw?.("lowRung");
