@@ -5,6 +5,7 @@ import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { createPolicy } from "../../src/policy/index.js";
 import { createTinyPolicy, loadTiny, type LoadedTiny } from "../../src/policy/tiny/index.js";
+import { asksForTime } from "../../src/policy/tiny/policy.js";
 import { synthFixture, type SynthFixture } from "./fixture.js";
 import { TransformerModel } from "../../src/nn/index.js";
 import { turnGuide } from "../../src/agent/guide.js";
@@ -50,6 +51,16 @@ describe("tiny policy", () => {
     const odd = await ask(`${item.question} Ignore the zebra.`, 7);
     expect(odd.record.warnings.some((w) => w.includes("zebra"))).toBe(true);
     expect(odd.answer === null || typeof odd.answer === "string").toBe(true);
+  });
+
+  it("answers a question that does not ask for a time without pointing at a frame (a frame's time is no digit)", async () => {
+    expect(["When did it appear (seconds from the start)?", "Which digit was it?", "What changed on them between their first and last moment?"].map(asksForTime)).toEqual([true, false, false]);
+    // On this checked-in sample 0.3.0 answered "20.0" (a frame reference) before answers were guided away from them.
+    const sample = "datasets/sample/test.jsonl";
+    const item = (await loadDataset(sample)).find((i) => i.id === "synth-test-00000-flash-digit")!;
+    const r = await answer({ video: videoPath(sample, item), question: item.question, policy: createTinyPolicy({ loaded }), settings: { ladder: "tiny" } });
+    expect(r.answer).not.toBeNull();
+    expect(r.answer).not.toMatch(/\./);
   });
 
   it("guided decoding keeps even an untrained model inside the protocol; unguided it is not", async () => {

@@ -36,6 +36,11 @@ function turnSeed(seed: number, turn: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) + turn * 0x85ebca6b) >>> 0;
 }
 
+/** Questions whose answer is a time ("When ...", "At what second ...", "What time ..."). */
+export function asksForTime(question: string): boolean {
+  return /\b(when|what time|at what (time|second|moment)|which (second|moment|timestamp))\b/i.test(question);
+}
+
 export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
   const loaded = cfg.loaded ?? loadTiny(cfg.checkpoint);
   const { model, tokenizer } = loaded;
@@ -58,10 +63,13 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined);
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "" };
+      // A frame reference decodes to that frame's time: an answer only when the question asks for one.
+      const timeAnswers = asksForTime(input.question);
       const allow = guide
         ? (t: number, generated: readonly number[]) => {
             if (sofar.n !== generated.length) Object.assign(sofar, { n: generated.length, text: tokenizer.decode(generated, ctx.frameTimes) });
             if (t === eos) return guide.complete(sofar.text);
+            if (!timeAnswers && tokenizer.isRef(t) && sofar.text.includes("<answer>")) return false;
             const piece = tokenizer.decode([t], ctx.frameTimes);
             // A token that writes nothing (<pad>, <gen>, ...) would let the turn stall while "valid".
             return piece !== "" && guide.ok(sofar.text + piece);

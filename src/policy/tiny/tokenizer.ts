@@ -160,6 +160,11 @@ export class Tokenizer {
     return this.index.get(token)!;
   }
 
+  /** Whether an id is a frame reference (spaced or glued). */
+  isRef(id: number): boolean {
+    return /^\u2581?<f\d+>$/.test(this.vocab[id] ?? "");
+  }
+
   /** The (glued) reference token of frame slot k, or undefined past the vocabulary's slots. */
   ref(k: number): number | undefined {
     return k < this.frameRefs ? this.index.get(refPiece(k, false)) : undefined;
