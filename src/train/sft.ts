@@ -244,8 +244,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     loaded = { ...l, model: new TransformerModel(l.model.config, l.model.params, sessionOptions) };
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
-  } else if (cfg.init) {
-    const l = initModel ?? loadTiny(cfg.init);
+  } else if (initModel) {
+    const l = initModel;
     loaded = { model: new TransformerModel(l.model.config, l.model.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
     run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });

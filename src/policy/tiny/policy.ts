@@ -62,14 +62,17 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       // Limits only when the video is known (the chat endpoint may guess its length from the images).
       const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined);
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
-      const sofar = { n: -1, text: "" };
+      const sofar = { n: -1, text: "", inAnswer: false };
       // A frame reference decodes to that frame's time: an answer only when the question asks for one.
       const timeAnswers = asksForTime(input.question);
       const allow = guide
         ? (t: number, generated: readonly number[]) => {
-            if (sofar.n !== generated.length) Object.assign(sofar, { n: generated.length, text: tokenizer.decode(generated, ctx.frameTimes) });
+            if (sofar.n !== generated.length) {
+              const text = tokenizer.decode(generated, ctx.frameTimes);
+              Object.assign(sofar, { n: generated.length, text, inAnswer: text.includes("<answer>") });
+            }
             if (t === eos) return guide.complete(sofar.text);
-            if (!timeAnswers && tokenizer.isRef(t) && sofar.text.includes("<answer>")) return false;
+            if (sofar.inAnswer && !timeAnswers && tokenizer.isRef(t)) return false;
             const piece = tokenizer.decode([t], ctx.frameTimes);
             // A token that writes nothing (<pad>, <gen>, ...) would let the turn stall while "valid".
             return piece !== "" && guide.ok(sofar.text + piece);
