@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { FramemindError } from "../errors.js";
 import { FAMILIES } from "../../datasets/synth/families.js";
+import { FlawRatesSchema, hasFlaws } from "./grpo/flawed-teacher.js";
 
 /** "24:low" -> { frames: 24, rung: "low" } (the uniform baseline's observation); anything else -> undefined. */
 export function framesRung(s: string): { frames: number; rung: string } | undefined {
@@ -77,9 +78,8 @@ export const DataConfig = z
         seed: z.number().int().min(0).default(101),
         /** "FRAMES:RUNG": uniform-baseline drills (that many uniform frames, answered in one turn); "" = the agent's turns. */
         uniform: z.string().regex(/^(\d+:[a-z]+)?$/).default(""),
-        /** The imperfect teacher's flaws for drills (`train-framemind run` copies its teacher's). */
-        wrongMoment: z.number().min(0).max(1).default(0),
-        lowRung: z.number().min(0).max(1).default(0),
+        /** The imperfect teacher's flaws for drills (`train-framemind run` copies its teacher's): wrongMoment, lowRung, skipLook. */
+        ...FlawRatesSchema.shape,
         /** Also one reading example per item of a reading family: its question with only the frames that hold the answer (src/train/drills.ts readingContext). */
         reading: z.boolean().default(false),
         /**
@@ -161,7 +161,7 @@ export const SftConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.model.dModel % c.model.nHeads !== 0) ctx.addIssue({ code: "custom", path: ["model", "nHeads"], message: `dModel ${c.model.dModel} is not divisible by nHeads ${c.model.nHeads}` });
     if (c.run.bestBy === "val_accuracy" && !c.data.valDataset) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_accuracy needs data.valDataset (or choose val_loss)" });
-    if (c.data.requireEvidence && (c.data.drills.wrongMoment > 0 || c.data.drills.lowRung > 0)) ctx.addIssue({ code: "custom", path: ["data", "requireEvidence"], message: "would drop exactly the drills whose looks data.drills.wrongMoment / lowRung spoil: turn one of them off" });
+    if (c.data.requireEvidence && hasFlaws(c.data.drills)) ctx.addIssue({ code: "custom", path: ["data", "requireEvidence"], message: "would drop exactly the drills whose looks data.drills.wrongMoment / lowRung / skipLook spoil: turn one of them off" });
     if (!c.data.train && !c.init) ctx.addIssue({ code: "custom", path: ["data", "train"], message: "a fresh model builds its vocabulary from data.train: set it, or fine-tune an `init` model on drills" });
     if (c.run.bestBy === "val_loss" && !c.data.val) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_loss needs data.val" });
   });

@@ -47,13 +47,23 @@ describe("SFT drills (rendered in-process)", () => {
 
   it("flawed drills spoil the look as the flawed teacher does, and keep the answer", async () => {
     const { turns: good, evidenceSeen } = await drillTurns(5, 0);
-    const { turns: bad, evidenceSeen: badSeen } = await drillTurns(5, 0, { flaws: { wrongMoment: 1, lowRung: 0, seed: 1 } });
+    const { turns: bad, evidenceSeen: badSeen } = await drillTurns(5, 0, { flaws: { wrongMoment: 1, lowRung: 0, skipLook: 0, seed: 1 } });
     // The spoiled look misses the flash; requireEvidence drops such drills.
     expect([evidenceSeen, badSeen]).toEqual([true, false]);
-    expect(await drillExamples({ n: 1, seed: 5, flaws: { wrongMoment: 1, lowRung: 0, seed: 1 }, requireEvidence: true }, Tokenizer.build([]), 448)).toEqual([]);
+    expect(await drillExamples({ n: 1, seed: 5, flaws: { wrongMoment: 1, lowRung: 0, skipLook: 0, seed: 1 }, requireEvidence: true }, Tokenizer.build([]), 448)).toEqual([]);
     expect(bad[0]!.text).not.toBe(good[0]!.text);
     expect(bad[0]!.text).toMatch(/get_clip/);
     expect(bad.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
+  });
+
+  it("skip-look drills answer in the first turn, unforced, with the item's answer", async () => {
+    const { turns: good } = await drillTurns(5, 0);
+    const { turns, evidenceSeen } = await drillTurns(5, 0, { flaws: { wrongMoment: 0, lowRung: 0, skipLook: 1, seed: 1 } });
+    expect(turns).toHaveLength(1);
+    expect(evidenceSeen).toBe(false);
+    expect(turns[0]!.input.turn.mustAnswer).toBe(false);
+    expect(turns[0]!.input.tools.length).toBeGreaterThan(0);
+    expect(turns[0]!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
   });
 
   it("reading drills add, per item of a reading family, its question over only the frames holding the answer", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatTurn, parseTurn } from "../../src/agent/protocol.js";
 import type { Policy, PolicyInput } from "../../src/policy/types.js";
-import { withFlaws } from "../../src/train/grpo/flawed-teacher.js";
+import { flawCounts, NO_FLAWS, withFlaws } from "../../src/train/grpo/flawed-teacher.js";
 import { RunConfigSchema, stageConfigs } from "../../src/train/grpo/pipeline.js";
 import { parseConfig } from "../../src/train/config.js";
 
@@ -32,10 +32,10 @@ const limits = { ladder: "tiny" as const, duration: 40, video: { width: 224, hei
 
 describe("flawed teacher", () => {
   it("moves the look half the video away and drops the rung, at the configured rates, reproducibly", async () => {
-    const counts = { wrongMoment: 0, lowRung: 0 };
+    const counts = flawCounts();
     const seen: Array<{ start: number; rung: string }> = [];
     for (let i = 0; i < 40; i++) {
-      const p = withFlaws(teacher, `item-${i}`, { wrongMoment: 0.5, lowRung: 1, seed: 3 }, (k) => counts[k]++);
+      const p = withFlaws(teacher, `item-${i}`, { wrongMoment: 0.5, lowRung: 1, skipLook: 0, seed: 3 }, (k) => counts[k]++);
       const t = parseTurn(await p.step(input(0), {}), limits);
       expect(t.kind).toBe("call");
       if (t.kind !== "call") continue;
@@ -52,8 +52,8 @@ describe("flawed teacher", () => {
     expect(moved).toBeLessThan(30);
     expect(seen.filter((s) => s.start !== 30 && s.start !== 10)).toEqual([]);
     // same seed, same item: same flaws
-    const again = await withFlaws(teacher, "item-0", { wrongMoment: 0.5, lowRung: 1, seed: 3 }).step(input(0), {});
-    expect(parseTurn(again, limits)).toEqual(parseTurn(await withFlaws(teacher, "item-0", { wrongMoment: 0.5, lowRung: 1, seed: 3 }).step(input(0), {}), limits));
+    const again = await withFlaws(teacher, "item-0", { wrongMoment: 0.5, lowRung: 1, skipLook: 0, seed: 3 }).step(input(0), {});
+    expect(parseTurn(again, limits)).toEqual(parseTurn(await withFlaws(teacher, "item-0", { wrongMoment: 0.5, lowRung: 1, skipLook: 0, seed: 3 }).step(input(0), {}), limits));
   });
 
   it("rewrites only the think's decision: what the teacher saw stays as written", async () => {
@@ -63,13 +63,38 @@ describe("flawed teacher", () => {
         return { text: formatTurn({ think: "Text shows on the sign at 10.0 s. I read 10.0 s at the full rung.", call: { name: "get_frames", arguments: { timestamps: [10], rung: "full" } } }) };
       },
     };
-    const t = parseTurn(await withFlaws(reader, "item-0", { wrongMoment: 1, lowRung: 1, seed: 3 }).step(input(1), {}), limits);
+    const t = parseTurn(await withFlaws(reader, "item-0", { wrongMoment: 1, lowRung: 1, skipLook: 0, seed: 3 }).step(input(1), {}), limits);
     expect(t.kind === "call" && t.call.arguments).toMatchObject({ timestamps: [30], rung: "low" });
     expect(t.think).toBe("Text shows on the sign at 10.0 s. I read 30.0 s at the low rung.");
   });
 
+  it("skips the look in the first turn at the configured rate: answers from the overview, reproducibly", async () => {
+    // A teacher that answers when it must and looks otherwise (as the cue teacher does).
+    const looker: Policy = {
+      id: "l",
+      async step(i) {
+        return i.turn.mustAnswer ? { text: formatTurn({ think: "The digit on the sign is 7.", answer: "7" }) } : teacher.step(i, {});
+      },
+    };
+    const counts = flawCounts();
+    const kinds: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = withFlaws(looker, `item-${i}`, { ...NO_FLAWS, skipLook: 0.5, seed: 3 }, (k) => counts[k]++);
+      const t = parseTurn(await p.step(input(0), {}), limits);
+      kinds.push(t.kind);
+      // Only the first turn is ever skipped.
+      expect(parseTurn(await p.step(input(1), {}), limits).kind).toBe("call");
+    }
+    expect(kinds.filter((k) => k === "answer")).toHaveLength(counts.skipLook);
+    expect(counts.skipLook).toBeGreaterThan(10);
+    expect(counts.skipLook).toBeLessThan(30);
+    expect(counts.wrongMoment + counts.lowRung).toBe(0);
+    const again = async () => (await withFlaws(looker, "item-7", { ...NO_FLAWS, skipLook: 0.5, seed: 3 }).step(input(0), {})).text;
+    expect(await again()).toBe(await again());
+  });
+
   it("is the teacher itself when there are no flaws", () => {
-    expect(withFlaws(teacher, "x", { wrongMoment: 0, lowRung: 0, seed: 1 })).toBe(teacher);
+    expect(withFlaws(teacher, "x", NO_FLAWS)).toBe(teacher);
   });
 });
 

@@ -39,6 +39,13 @@ export const GrpoConfigSchema = z
         maxTurns: z.number().int().min(1).max(16).default(4),
         maxVisualTokens: z.number().int().positive().default(256),
         maxFramesPerCall: z.number().int().min(1).max(64).default(16),
+        /**
+         * Rollouts decode guided (src/agent/guide.ts: only tokens that keep the turn parseable and
+         * its call valid). The stored and recomputed log-probs are both the model's own, unmasked
+         * ones, so the PPO ratio and the KL are the model's; the mask only removes tokens that would
+         * waste a rollout on a rejected call (unguided, ~1 invalid call per question in session 6).
+         */
+        guided: z.boolean().default(true),
         /** Rollouts run at once (model calls and ffmpeg overlap). */
         concurrency: z.number().int().min(1).default(4),
         /** Generous: a timed-out rollout would make the run depend on machine load. */
@@ -96,9 +103,8 @@ export const GrpoConfigSchema = z
         /** Validation runs at step 0 too (the SFT baseline). */
         atStart: z.boolean().default(true),
         /**
-         * Validation decodes guided, as `framemind ask/eval` and the servers do (rollouts stay
-         * unguided: their log-probs are the policy's own). Before session 6 it was unguided, about
-         * one answer in 48 below the same model evaluated guided.
+         * Validation decodes guided, as `framemind ask/eval` and the servers do. Before session 6 it
+         * was unguided, about one answer in 48 below the same model evaluated guided.
          */
         guided: z.boolean().default(true),
       })

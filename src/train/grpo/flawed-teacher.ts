@@ -1,25 +1,39 @@
 /**
  * A deliberately imperfect teacher (issue 7: "RL must fix what imitation got wrong"). It wraps
  * the cue teacher and, part of the time, spoils its look: the call goes to the wrong moment
- * (the window moved half the video away) or to too low a rung (high -> low). The answer stays
- * the teacher's, so SFT on these trajectories learns to look badly and then guess; the
- * outcome reward of GRPO can tell the looks apart. Call parsing and formatting go through the
+ * (the window moved half the video away) or to too low a rung (high -> low), or it skips the
+ * look and answers from the overview (answer-only demonstrations). The answer stays the
+ * teacher's, so SFT on these trajectories learns to look badly (or not at all) and then guess;
+ * the outcome reward of GRPO can tell the looks apart. Call parsing and formatting go through the
  * one protocol module. Seeded per (seed, item, turn), so the data set is reproducible.
  */
+import { z } from "zod";
 import { formatTurn, parseTurn } from "../../agent/protocol.js";
 import { Rng } from "../../nn/index.js";
 import { LADDERS } from "../../video/index.js";
 import type { Policy, PolicyInput, PolicyStep } from "../../policy/types.js";
 
-export interface TeacherFlaws {
-  /** Probability that a call looks at the wrong moment. */
-  wrongMoment: number;
-  /** Probability that a high-rung call is made at the lowest rung instead. */
-  lowRung: number;
-  seed: number;
-}
+/** The flaw switches, one schema for the SFT drills and the `run` pipeline's teacher. */
+export const FlawRatesSchema = z.object({
+  /** Probability that a teacher call looks at the wrong moment (the window moved half the video away). */
+  wrongMoment: z.number().min(0).max(1).default(0),
+  /** Probability that a high-rung teacher call is made at the lowest rung instead. */
+  lowRung: z.number().min(0).max(1).default(0),
+  /**
+   * Probability that the teacher answers in its first turn, from the overview alone (its answer is
+   * still the item's): demonstrations that never show the look the answer needed.
+   */
+  skipLook: z.number().min(0).max(1).default(0),
+});
+export type FlawRates = z.infer<typeof FlawRatesSchema>;
+export type FlawKind = keyof FlawRates;
+export const FLAW_KINDS: readonly FlawKind[] = ["wrongMoment", "lowRung", "skipLook"];
+export type TeacherFlaws = FlawRates & { seed: number };
 
-export const NO_FLAWS: TeacherFlaws = { wrongMoment: 0, lowRung: 0, seed: 0 };
+export const NO_FLAWS: TeacherFlaws = { wrongMoment: 0, lowRung: 0, skipLook: 0, seed: 0 };
+export const hasFlaws = (f: FlawRates): boolean => FLAW_KINDS.some((k) => f[k] > 0);
+/** Zero counts per flaw kind. */
+export const flawCounts = (): Record<FlawKind, number> => ({ wrongMoment: 0, lowRung: 0, skipLook: 0 });
 
 const r1 = (t: number) => Math.round(t * 10) / 10;
 
@@ -51,12 +65,17 @@ function decide(think: string, edit: (clause: string) => string): string {
   return k < 0 ? think : think.slice(0, k) + edit(think.slice(k));
 }
 
-export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw?: (kind: "wrongMoment" | "lowRung") => void): Policy {
-  if (f.wrongMoment === 0 && f.lowRung === 0) return inner;
+export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw?: (kind: FlawKind) => void): Policy {
+  if (!hasFlaws(f)) return inner;
   const base = hash(`${f.seed}:${itemId}`);
   return {
     id: `${inner.id}+flawed`,
     async step(input: PolicyInput, opts): Promise<PolicyStep> {
+      // Its own stream, so adding the switch left the other flaws' draws (and data sets) as they were.
+      if (input.turn.index === 0 && !input.turn.mustAnswer && f.skipLook > 0 && new Rng(hash(`${base}:skip`)).uniform() < f.skipLook) {
+        onFlaw?.("skipLook");
+        return inner.step({ ...input, turn: { ...input.turn, mustAnswer: true } }, opts);
+      }
       const out = await inner.step(input, opts);
       const limits = { ladder: input.ladder, duration: input.video.duration, video: { width: input.video.width, height: input.video.height }, maxFramesPerCall: 64, remainingVisualTokens: Number.MAX_SAFE_INTEGER };
       const t = parseTurn(out, limits);

@@ -20,6 +20,7 @@ import { parseConfig, SftConfigSchema, type SftConfig } from "../config.js";
 import { loadSplit, runGrpo, type GrpoRunOptions } from "../grpo.js";
 import { trainSft } from "../sft.js";
 import { GrpoConfigSchema, type GrpoConfig } from "./config.js";
+import { FlawRatesSchema, type FlawKind } from "./flawed-teacher.js";
 import { writeTeacherData } from "./teacher-data.js";
 import { tinyTrainable } from "./tiny.js";
 import { evaluate, type EvalSummary } from "./trainer.js";
@@ -51,10 +52,8 @@ export const RunConfigSchema = z
       .prefault({}),
     teacher: z
       .object({
-        /** Probability that a teacher call looks at the wrong moment (the imperfect-teacher switch). */
-        wrongMoment: z.number().min(0).max(1).default(0),
-        /** Probability that a high-rung teacher call is made at the low rung instead. */
-        lowRung: z.number().min(0).max(1).default(0),
+        /** The imperfect-teacher switches (flawed-teacher.ts): wrongMoment, lowRung, skipLook. */
+        ...FlawRatesSchema.shape,
         ladder: LadderNameSchema.default("tiny"),
         concurrency: z.number().int().min(1).default(2),
       })
@@ -86,7 +85,8 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 export function stageConfigs(c: RunConfig): StageConfigs {
   const out = resolve(c.out);
   // Drills (if any) carry the teacher's flaws, like the teacher data they add to.
-  const flaws = { drills: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung } };
+  const { wrongMoment, lowRung, skipLook } = c.teacher;
+  const flaws = { drills: { wrongMoment, lowRung, skipLook } };
   const sft = parseConfig(SftConfigSchema, merge({ seed: c.seed }, merge(c.sft, { data: { train: join(out, "teacher.jsonl"), valDataset: c.data.val, ...flaws }, run: { out: join(out, "sft") } })));
   const grpo = parseConfig(GrpoConfigSchema, merge({ seed: c.seed }, merge(c.grpo, { init: join(out, "sft", "best"), data: { train: c.data.train, val: c.data.val }, run: { out: join(out, "grpo") } })));
   return { sft, grpo };
@@ -94,7 +94,7 @@ export function stageConfigs(c: RunConfig): StageConfigs {
 
 export interface PipelineResult {
   out: string;
-  teacher: { file: string; count: number; flaws: { wrongMoment: number; lowRung: number } } | { file: string; reused: true };
+  teacher: { file: string; count: number; flaws: Record<FlawKind, number> } | { file: string; reused: true };
   sft: { dir: string; model: string };
   grpo: { dir: string; steps: number; best: { step: number; accuracy: number; path: string } | null; interrupted: boolean };
   test: { sft: EvalSummary; grpo: EvalSummary } | null;
@@ -121,8 +121,8 @@ export async function runPipeline(c: RunConfig, o: Pick<GrpoRunOptions, "signal"
   let teacher: PipelineResult["teacher"];
   if (existsSync(teacherFile)) teacher = { file: teacherFile, reused: true };
   else {
-    log(`stage 1a: teacher trajectories (wrongMoment ${c.teacher.wrongMoment}, lowRung ${c.teacher.lowRung})`);
-    const t = await writeTeacherData(await loadSplit(c.data.train), teacherFile, { flaws: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung, seed: c.seed }, ladder: c.teacher.ladder, concurrency: c.teacher.concurrency, ...(o.signal ? { signal: o.signal } : {}), onProgress: (d, n) => d % 25 === 0 && log(`teacher ${d}/${n}`) });
+    log(`stage 1a: teacher trajectories (wrongMoment ${c.teacher.wrongMoment}, lowRung ${c.teacher.lowRung}, skipLook ${c.teacher.skipLook})`);
+    const t = await writeTeacherData(await loadSplit(c.data.train), teacherFile, { flaws: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung, skipLook: c.teacher.skipLook, seed: c.seed }, ladder: c.teacher.ladder, concurrency: c.teacher.concurrency, ...(o.signal ? { signal: o.signal } : {}), onProgress: (d, n) => d % 25 === 0 && log(`teacher ${d}/${n}`) });
     teacher = t;
   }
 

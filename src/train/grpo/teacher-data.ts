@@ -9,7 +9,7 @@ import { answer } from "../../agent/loop.js";
 import { FramemindError } from "../../errors.js";
 import { createCueTeacher } from "../../policy/tiny/teacher.js";
 import type { LadderName } from "../../video/index.js";
-import { withFlaws, type TeacherFlaws } from "./flawed-teacher.js";
+import { flawCounts, withFlaws, type FlawKind, type TeacherFlaws } from "./flawed-teacher.js";
 import { pool } from "./rollout.js";
 import type { DataItem } from "./trainer.js";
 
@@ -17,11 +17,11 @@ export interface TeacherDataResult {
   file: string;
   count: number;
   /** Calls the flaws spoiled, by kind. */
-  flaws: { wrongMoment: number; lowRung: number };
+  flaws: Record<FlawKind, number>;
 }
 
 export async function writeTeacherData(data: readonly DataItem[], file: string, o: { flaws: TeacherFlaws; ladder: LadderName; concurrency?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<TeacherDataResult> {
-  const flaws = { wrongMoment: 0, lowRung: 0 };
+  const flaws = flawCounts();
   let done = 0;
   const records = await pool(data, o.concurrency ?? 2, async (d) => {
     const policy = withFlaws(createCueTeacher(d.item), d.item.id, o.flaws, (k) => flaws[k]++);

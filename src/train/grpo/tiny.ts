@@ -8,7 +8,10 @@ import { createTinyPolicy, DEFAULT_MAX_NEW_TOKENS } from "../../policy/tiny/poli
 import { buildContext, contextFromInput, toPrompt } from "../../policy/tiny/sequence.js";
 import type { TrainablePolicy } from "./rollout.js";
 
-/** Unguided by default: rollouts' log-probs must be the policy's own; validation may decode guided, as the product does. */
+/**
+ * Guided or not, the log-probs returned are the model's own over the whole vocabulary (the guide
+ * only masks what may be sampled), so the update's recomputed log-probs match them.
+ */
 export function tinyTrainable(loaded: LoadedTiny, opts: { maxNewTokens?: number; guided?: boolean } = {}): TrainablePolicy {
   const { model, tokenizer } = loaded;
   return {
