@@ -14,9 +14,13 @@
  * fits. A decoder masks every next token whose text fails `ok`, and allows the end of the turn
  * only when `complete` holds. Given the turn's call limits, a call's arguments are also closed
  * only when the parser's own validateCall accepts them (the tool's refinements such as end after
- * start, the video's length, the per-call frame limit, the budget).
+ * start, the video's length, the per-call frame limit, the budget). Given the question's allowed
+ * answers (an option question's letters and option texts), an answer must be one of them, as a
+ * constrained-choice decoder would make it: a free-text answer to an option question can only
+ * be wrong (measured: 0.3.0 wrote 'left sign:"}9' and the like for a third of its `change`
+ * answers).
  */
-import { validateCall, type CallLimits } from "./protocol.js";
+import { optionWords, validateCall, type CallLimits } from "./protocol.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
 
 /** The parts of a JSON schema the guide follows. */
@@ -216,8 +220,24 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   c.lit("}");
 }
 
+/** An answer that must be one of `allowed` (spaces around it aside). */
+function answerOf(c: Cursor, allowed: readonly string[]): void {
+  const start = c.i;
+  const fits = (body: string, whole: boolean) => allowed.some((a) => a === body.trim() || (!whole && a.startsWith(body.trimStart())));
+  try {
+    if (!fits(c.until("</answer>", true), true)) throw new Bad();
+  } catch (e) {
+    if (!(e instanceof End)) throw e;
+    // The text ended in the answer's body, or inside its closing tag (which needs the whole answer).
+    const rest = c.s.slice(start);
+    const lt = rest.indexOf("<");
+    if (!(lt < 0 ? fits(rest, false) : fits(rest.slice(0, lt), true))) throw new Bad();
+    throw e;
+  }
+}
+
 /** Whole-turn check; returns true when the turn is complete, false when it is a valid prefix. */
-function check(text: string, tools: readonly GuideTool[], limits: CallLimits | undefined): boolean {
+function check(text: string, tools: readonly GuideTool[], limits: CallLimits | undefined, answers: readonly string[] | undefined): boolean {
   const c = new Cursor(text);
   try {
     c.ws();
@@ -229,7 +249,7 @@ function check(text: string, tools: readonly GuideTool[], limits: CallLimits | u
     const open = opens.find((o) => rest.startsWith(o) || o.startsWith(rest));
     if (!open) throw new Bad();
     c.lit(open);
-    if (open === "<answer>") c.until("</answer>", true);
+    if (open === "<answer>") answers ? answerOf(c, answers) : c.until("</answer>", true);
     else {
       c.ws();
       call(c, tools, limits);
@@ -245,11 +265,14 @@ function check(text: string, tools: readonly GuideTool[], limits: CallLimits | u
   }
 }
 
-/** `limits`: the turn's call limits (as the loop gives the parser); without them, schemas only. */
-export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits): TurnGuide {
+/**
+ * `limits`: the turn's call limits (as the loop gives the parser); without them, schemas only.
+ * `answers`: the answers allowed (see optionAnswers); without them, any non-empty text.
+ */
+export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits, answers?: readonly string[]): TurnGuide {
   const run = (text: string): "complete" | "prefix" | "bad" => {
     try {
-      return check(text, tools, limits) ? "complete" : "prefix";
+      return check(text, tools, limits, answers) ? "complete" : "prefix";
     } catch (e) {
       if (e instanceof Bad) return "bad";
       throw e;
@@ -259,4 +282,10 @@ export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits): Tur
     ok: (text) => run(text) !== "bad",
     complete: (text) => run(text) === "complete",
   };
+}
+
+/** The answers an option question allows: each option's letter and its words ("B", "green"); none for other questions. */
+export function optionAnswers(options: readonly string[] | undefined): string[] | undefined {
+  if (!options?.length) return undefined;
+  return options.flatMap((o, k) => [String.fromCharCode(65 + k), optionWords(o)]);
 }

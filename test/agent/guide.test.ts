@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { turnGuide } from "../../src/agent/guide.js";
+import { optionAnswers, turnGuide } from "../../src/agent/guide.js";
 import { formatTurn, parseTurn } from "../../src/agent/protocol.js";
 import { toolSpecs } from "../../prompts/index.js";
 
@@ -74,5 +74,23 @@ describe("turn guide (guided decoding)", () => {
     expect(answerOnly.ok("<think>x</think>\n<tool")).toBe(false);
     expect(answerOnly.ok("<think>x</think>\n<ans")).toBe(true);
     expect(answerOnly.complete("<think>x</think>\n<answer>B</answer>")).toBe(true);
+  });
+
+  it("an option question's answer must be one of its letters or option texts", () => {
+    const options = ["A. left sign: 9 became 7", "B. right sign: 1 became 4", "C. green"];
+    const choice = turnGuide(tools, undefined, optionAnswers(options));
+    expect(optionAnswers(options)).toEqual(["A", "left sign: 9 became 7", "B", "right sign: 1 became 4", "C", "green"]);
+    for (const answer of ["A", " green", "right sign: 1 became 4 ", "C"]) {
+      const t = `<think>x</think><answer>${answer}</answer>`;
+      for (let i = 0; i < t.length; i++) expect(choice.ok(t.slice(0, i)), t.slice(0, i)).toBe(true);
+      expect(choice.complete(t), t).toBe(true);
+    }
+    for (const bad of ['<think>x</think><answer>left sign:"', "<think>x</think><answer>D", "<think>x</think><answer>gree</", "<think>x</think><answer>green 7", "<think>x</think><answer></answer>"]) {
+      expect(choice.ok(bad), bad).toBe(false);
+    }
+    // Free text stays allowed where the question has no options, and calls are unaffected.
+    expect(guide.complete("<think>x</think><answer>left sign: 9</answer>")).toBe(true);
+    expect(turnGuide(tools, undefined, optionAnswers(undefined)).complete("<think>x</think><answer>anything</answer>")).toBe(true);
+    expect(choice.ok('<think>x</think><tool_call>{"name":"get_clip"')).toBe(true);
   });
 });

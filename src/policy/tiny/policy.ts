@@ -9,7 +9,7 @@ import { throwIfAborted } from "../../errors.js";
 import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
 import { loadTiny, type LoadedTiny } from "./checkpoint.js";
 import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
-import { turnGuide } from "../../agent/guide.js";
+import { optionAnswers, turnGuide } from "../../agent/guide.js";
 import { inputLimits } from "../../agent/protocol.js";
 
 export interface TinyPolicyConfig {
@@ -60,7 +60,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       }
       const s = opts.sampling;
       // Limits only when the video is known (the chat endpoint may guess its length from the images).
-      const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined);
+      const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options));
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "", inAnswer: false };
       // A frame reference decodes to that frame's time: an answer only when the question asks for one.
