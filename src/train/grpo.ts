@@ -129,10 +129,9 @@ export async function runGrpo(o: GrpoRunOptions): Promise<GrpoRunResult> {
   const runDir = resolve(o.resume ?? config.run.out);
   if (o.resume) {
     if (!existsSync(join(runDir, "config.json"))) throw new FramemindError("FM_ERR_TRAIN_CONFIG", { reason: `cannot resume ${runDir}: no config.json` });
-    const saved = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as { grpo: { eval?: { guided?: boolean }; rollout?: { guided?: boolean } } };
-    // Runs started before eval.guided / rollout.guided existed decoded unguided: a resume keeps their curve comparable.
+    const saved = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as { grpo: { eval?: { guided?: boolean } } };
+    // Runs started before eval.guided existed validated unguided: a resume keeps their curve comparable.
     if (saved.grpo.eval && saved.grpo.eval.guided === undefined) saved.grpo.eval.guided = false;
-    if (saved.grpo.rollout && saved.grpo.rollout.guided === undefined) saved.grpo.rollout.guided = false;
     config = parseGrpoConfig(saved.grpo);
     config.run.stopAfter = o.config.run.stopAfter;
     config.run.maxSeconds = o.config.run.maxSeconds;

@@ -24,14 +24,14 @@ describe("GRPO validation", () => {
     expect(stats[0]!.invalidCallsPerQuestion).toBeLessThanOrEqual(stats[1]!.invalidCallsPerQuestion);
   }, 300_000);
 
-  it("rollouts decode guided by default: fewer rejected calls, and the stored log-probs are still the model's own", async () => {
+  it("rollouts decode guided on request: fewer rejected calls, and the stored log-probs are still the model's own", async () => {
     const fx = await grpoFixture();
     const work = tmpDir("fm-grpo-rollout-");
     type Row = { invalidCallsPerQuestion: number; update: { logprobGap: number } };
     const rows: Row[] = [];
     for (const guided of [true, false]) {
       const out = join(work, String(guided));
-      const config = parseGrpoConfig({ seed: 5, init: fx.init, data: { train: fx.train, val: "" }, rollout: { questionsPerStep: 2, groupSize: 4, prewarm: false, ...(guided ? {} : { guided }) }, eval: { every: 0, atStart: false }, run: { out, steps: 1, checkpointEvery: 5 } });
+      const config = parseGrpoConfig({ seed: 5, init: fx.init, data: { train: fx.train, val: "" }, rollout: { questionsPerStep: 2, groupSize: 4, prewarm: false, ...(guided ? { guided } : {}) }, eval: { every: 0, atStart: false }, run: { out, steps: 1, checkpointEvery: 5 } });
       expect(config.rollout.guided).toBe(guided);
       await runGrpo({ config });
       rows.push(JSON.parse(readFileSync(join(out, "metrics.jsonl"), "utf8").split("\n")[0]!) as Row);

@@ -40,12 +40,14 @@ export const GrpoConfigSchema = z
         maxVisualTokens: z.number().int().positive().default(256),
         maxFramesPerCall: z.number().int().min(1).max(64).default(16),
         /**
-         * Rollouts decode guided (src/agent/guide.ts: only tokens that keep the turn parseable and
-         * its call valid). The stored and recomputed log-probs are both the model's own, unmasked
-         * ones, so the PPO ratio and the KL are the model's; the mask only removes tokens that would
-         * waste a rollout on a rejected call (unguided, ~1 invalid call per question in session 6).
+         * Rollouts decode guided (src/agent/guide.ts: only tokens that keep the turn parseable).
+         * Off by default, measured: the stored and recomputed log-probs are the model's own,
+         * unmasked ones, so a token the mask forced (improbable to the model) enters the PPO ratio
+         * as if the model had chosen it; from the skip-look fine-tune (session 7, seed 1, 10 min)
+         * guided rollouts spiked the KL to 5 and never learnt to look again, unguided ones kept the
+         * KL under 0.21 and went from 0.03 to 0.1-0.3 calls per question.
          */
-        guided: z.boolean().default(true),
+        guided: z.boolean().default(false),
         /** Rollouts run at once (model calls and ffmpeg overlap). */
         concurrency: z.number().int().min(1).default(4),
         /** Generous: a timed-out rollout would make the run depend on machine load. */
