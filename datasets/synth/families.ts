@@ -225,11 +225,17 @@ export const FAMILY_SPECS: Record<Family, FamilySpec> = {
       const left = sign(g, Math.round(g.width * 0.25 - w / 2), y, cell, 1, cue);
       const right = sign(g, Math.round(g.width * 0.75 - w / 2), y, cell, 1, cue);
       const digits = shuffle(rng, [...DIGITS]);
-      const [a, c, b, b2, c2] = digits as [string, string, string, string, string];
+      const [a, c, b, b2] = digits as [string, string, string, string];
       const side = rng.int(2) === 0 ? "left" : "right";
       const tc = snap(g, cue.start + (0.35 + 0.3 * rng.uniform()) * (cue.end - cue.start));
       const [changing, still] = side === "left" ? [left, right] : [right, left];
-      const o = asOptions(rng, `${side} sign: ${a} became ${b}`, [`${side} sign: ${a} became ${b2}`, `${side === "left" ? "right" : "left"} sign: ${c} became ${c2}`, `${side === "left" ? "right" : "left"} sign: ${c} became ${b}`]);
+      const other = side === "left" ? "right" : "left";
+      // Symmetric options (synth/2): each shares its sign and first digit with one other option
+      // and its last digit with another, so their text alone cannot pick the answer. synth/1 put
+      // a fifth digit on the other sign ("c became c2"), which left the answer the only option
+      // sharing with two others; a model answering from the overview alone scored 55% on it. The
+      // draws are the same, so every video and every other item is as in synth/1.
+      const o = asOptions(rng, `${side} sign: ${a} became ${b}`, [`${side} sign: ${a} became ${b2}`, `${other} sign: ${c} became ${b2}`, `${other} sign: ${c} became ${b}`]);
       const txt = (s: typeof left, d: string, from: number, to: number): Layer => ({ from, to, shape: { kind: "text", x: s.tx, y: s.ty, cell, text: d, color: INK } });
       return {
         layers: [left.plate, right.plate, txt(changing, a, cue.start, tc), txt(changing, b, tc, cue.end), txt(still, c, cue.start, cue.end)],

@@ -14,7 +14,8 @@ import { FAMILIES, FAMILY_SPECS, type Family, type Geometry } from "./families.j
 import type { Mover, Scene } from "./scene.js";
 import { renderFrames } from "./scene.js";
 
-export const GENERATOR_VERSION = "synth/1";
+/** synth/2: `change` options no longer leak their answer (families.ts); every video and every other item as in synth/1. */
+export const GENERATOR_VERSION = "synth/2";
 export const SPLITS = ["train", "val", "test"] as const;
 export type Split = (typeof SPLITS)[number];
 

@@ -39,6 +39,23 @@ describe("synthetic suite: seeds", () => {
   });
 });
 
+describe("synthetic suite: option texts", () => {
+  it("change options cannot be told apart by their text: each shares its sign and first digit with one option and its last digit with one", () => {
+    let n = 0;
+    for (let i = 0; n < 40; i++) {
+      const { item } = makeItem(7, "test", i);
+      if (item.meta?.family !== "change") continue;
+      n++;
+      const parts = item.options!.map((o) => /^[A-D]\. (left|right) sign: (\d) became (\d)$/.exec(o)!.slice(1));
+      for (const [side, from, to] of parts) {
+        expect(parts.filter((p) => p[0] === side && p[1] === from)).toHaveLength(2);
+        expect(parts.filter((p) => p[2] === to)).toHaveLength(2);
+        expect(parts.filter((p) => p[0] === side)).toHaveLength(2);
+      }
+    }
+  });
+});
+
 describe("synthetic suite: generation", () => {
   it("the same seed gives the identical JSONL and identical decoded frames", { timeout: 240_000 }, async () => {
     const [a, b] = [tmpDir("fm-synth-a-"), tmpDir("fm-synth-b-")];
@@ -55,6 +72,6 @@ describe("synthetic suite: generation", () => {
     const other = await generateSuite({ split: "val", n: 1, seed: 6, out: tmpDir("fm-synth-c-") });
     expect(other.items[0]!.meta.seed).not.toBe(ra.items[0]!.meta.seed);
     const manifest = JSON.parse(readFileSync(ra.manifest, "utf8"));
-    expect(manifest).toMatchObject({ generator: "synth/1", split: "val", n: 2, seed: 5, encoder: { codec: "h264", keyframe_interval_s: 1 } });
+    expect(manifest).toMatchObject({ generator: "synth/2", split: "val", n: 2, seed: 5, encoder: { codec: "h264", keyframe_interval_s: 1 } });
   });
 });
