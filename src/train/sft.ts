@@ -34,7 +34,7 @@ import { exampleLength, turnExample, makeBatch, observationOf, PATCH_DIM, type E
 import { framesRung, type SftConfig } from "./config.js";
 import { TrainRun } from "./run.js";
 import { drillExamples } from "./drills.js";
-import { hasFlaws } from "./grpo/flawed-teacher.js";
+import { flawRates, hasFlaws } from "./grpo/flawed-teacher.js";
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -267,8 +267,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const t0 = performance.now();
     const progress = new Progress("drills", cfg.data.drills.n);
     const uniform = framesRung(cfg.data.drills.uniform);
-    const { n, seed, wrongMoment, lowRung, skipLook, reading } = cfg.data.drills;
-    const flaws = hasFlaws(cfg.data.drills) ? { flaws: { wrongMoment, lowRung, skipLook, seed } } : {};
+    const { n, seed, reading } = cfg.data.drills;
+    const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed } } : {};
     const drills = await drillExamples({ n, seed, reading, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
     run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });

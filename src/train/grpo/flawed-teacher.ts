@@ -32,6 +32,8 @@ export type TeacherFlaws = FlawRates & { seed: number };
 
 export const NO_FLAWS: TeacherFlaws = { wrongMoment: 0, lowRung: 0, skipLook: 0, seed: 0 };
 export const hasFlaws = (f: FlawRates): boolean => FLAW_KINDS.some((k) => f[k] > 0);
+/** Just the flaw rates of a config object that holds them among other fields. */
+export const flawRates = (o: FlawRates): FlawRates => ({ wrongMoment: o.wrongMoment, lowRung: o.lowRung, skipLook: o.skipLook });
 /** Zero counts per flaw kind. */
 export const flawCounts = (): Record<FlawKind, number> => ({ wrongMoment: 0, lowRung: 0, skipLook: 0 });
 

@@ -20,7 +20,7 @@ import { parseConfig, SftConfigSchema, type SftConfig } from "../config.js";
 import { loadSplit, runGrpo, type GrpoRunOptions } from "../grpo.js";
 import { trainSft } from "../sft.js";
 import { GrpoConfigSchema, type GrpoConfig } from "./config.js";
-import { FlawRatesSchema, type FlawKind } from "./flawed-teacher.js";
+import { FLAW_KINDS, flawRates, FlawRatesSchema, type FlawKind } from "./flawed-teacher.js";
 import { writeTeacherData } from "./teacher-data.js";
 import { tinyTrainable } from "./tiny.js";
 import { evaluate, type EvalSummary } from "./trainer.js";
@@ -85,8 +85,7 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 export function stageConfigs(c: RunConfig): StageConfigs {
   const out = resolve(c.out);
   // Drills (if any) carry the teacher's flaws, like the teacher data they add to.
-  const { wrongMoment, lowRung, skipLook } = c.teacher;
-  const flaws = { drills: { wrongMoment, lowRung, skipLook } };
+  const flaws = { drills: flawRates(c.teacher) };
   const sft = parseConfig(SftConfigSchema, merge({ seed: c.seed }, merge(c.sft, { data: { train: join(out, "teacher.jsonl"), valDataset: c.data.val, ...flaws }, run: { out: join(out, "sft") } })));
   const grpo = parseConfig(GrpoConfigSchema, merge({ seed: c.seed }, merge(c.grpo, { init: join(out, "sft", "best"), data: { train: c.data.train, val: c.data.val }, run: { out: join(out, "grpo") } })));
   return { sft, grpo };
@@ -121,8 +120,8 @@ export async function runPipeline(c: RunConfig, o: Pick<GrpoRunOptions, "signal"
   let teacher: PipelineResult["teacher"];
   if (existsSync(teacherFile)) teacher = { file: teacherFile, reused: true };
   else {
-    log(`stage 1a: teacher trajectories (wrongMoment ${c.teacher.wrongMoment}, lowRung ${c.teacher.lowRung}, skipLook ${c.teacher.skipLook})`);
-    const t = await writeTeacherData(await loadSplit(c.data.train), teacherFile, { flaws: { wrongMoment: c.teacher.wrongMoment, lowRung: c.teacher.lowRung, skipLook: c.teacher.skipLook, seed: c.seed }, ladder: c.teacher.ladder, concurrency: c.teacher.concurrency, ...(o.signal ? { signal: o.signal } : {}), onProgress: (d, n) => d % 25 === 0 && log(`teacher ${d}/${n}`) });
+    log(`stage 1a: teacher trajectories (${FLAW_KINDS.map((k) => `${k} ${c.teacher[k]}`).join(", ")})`);
+    const t = await writeTeacherData(await loadSplit(c.data.train), teacherFile, { flaws: { ...flawRates(c.teacher), seed: c.seed }, ladder: c.teacher.ladder, concurrency: c.teacher.concurrency, ...(o.signal ? { signal: o.signal } : {}), onProgress: (d, n) => d % 25 === 0 && log(`teacher ${d}/${n}`) });
     teacher = t;
   }
 
