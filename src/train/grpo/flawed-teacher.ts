@@ -27,15 +27,16 @@ export const FlawRatesSchema = z.object({
 });
 export type FlawRates = z.infer<typeof FlawRatesSchema>;
 export type FlawKind = keyof FlawRates;
-export const FLAW_KINDS: readonly FlawKind[] = ["wrongMoment", "lowRung", "skipLook"];
+export const FLAW_KINDS = Object.keys(FlawRatesSchema.shape) as readonly FlawKind[];
 export type TeacherFlaws = FlawRates & { seed: number };
 
-export const NO_FLAWS: TeacherFlaws = { wrongMoment: 0, lowRung: 0, skipLook: 0, seed: 0 };
-export const hasFlaws = (f: FlawRates): boolean => FLAW_KINDS.some((k) => f[k] > 0);
+const perKind = (value: (k: FlawKind) => number): FlawRates => Object.fromEntries(FLAW_KINDS.map((k) => [k, value(k)])) as FlawRates;
 /** Just the flaw rates of a config object that holds them among other fields. */
-export const flawRates = (o: FlawRates): FlawRates => ({ wrongMoment: o.wrongMoment, lowRung: o.lowRung, skipLook: o.skipLook });
+export const flawRates = (o: FlawRates): FlawRates => perKind((k) => o[k]);
 /** Zero counts per flaw kind. */
-export const flawCounts = (): Record<FlawKind, number> => ({ wrongMoment: 0, lowRung: 0, skipLook: 0 });
+export const flawCounts = (): Record<FlawKind, number> => perKind(() => 0);
+export const NO_FLAWS: TeacherFlaws = { ...flawCounts(), seed: 0 };
+export const hasFlaws = (f: FlawRates): boolean => FLAW_KINDS.some((k) => f[k] > 0);
 
 const r1 = (t: number) => Math.round(t * 10) / 10;
 
