@@ -27,6 +27,7 @@ export {
   countParams,
   noDecayParams,
   initParams,
+  growLayers,
   buildTrainGraph,
   buildForwardGraph,
   timeFrequencies,

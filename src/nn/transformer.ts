@@ -124,6 +124,27 @@ export function initParams(c: TransformerConfig, rng: Rng): ParamStore {
   return out;
 }
 
+/**
+ * A deeper model that computes exactly what `params` computes: `add` blocks appended after the
+ * last one, each starting as the identity (its attention and MLP output projections at zero, so
+ * the residual stream passes unchanged), the rest of each block initialized as fresh. Fine-tuning
+ * then adds capacity without first unlearning (model growth; session 8 of docs/model.md).
+ */
+export function growLayers(c: TransformerConfig, params: ParamStore, add: number, rng: Rng): { config: TransformerConfig; params: ParamStore } {
+  if (!Number.isInteger(add) || add < 0) throw new Error(`layers to add must be a whole number >= 0, got ${add}`);
+  const config = { ...c, nLayers: c.nLayers + add };
+  const fresh = initParams(config, rng);
+  const out: ParamStore = { ...params };
+  for (let l = c.nLayers; l < config.nLayers; l++) {
+    for (const s of paramSpecs(config)) {
+      if (!s.name.startsWith(`h${l}.`)) continue;
+      const zero = s.name.endsWith('.proj.w') || s.name.endsWith('.fc2.w');
+      out[s.name] = zero ? new Float32Array(fresh[s.name]!.length) : fresh[s.name]!;
+    }
+  }
+  return { config, params: out };
+}
+
 export type LossType = 'sft' | 'grpo';
 export interface GrpoLossOptions {
   epsLow: number;

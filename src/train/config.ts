@@ -152,6 +152,11 @@ export const SftConfigSchema = z
      * optimizer starts fresh.
      */
     init: z.string().default(""),
+    /**
+     * Blocks appended to the `init` model, each starting as the identity (output projections at
+     * zero), so the fine-tune starts from the init model's exact outputs with more depth. 0 = none.
+     */
+    growLayers: z.number().int().min(0).max(8).default(0),
     model: ModelShape,
     optim: OptimConfig,
     data: DataConfig,
@@ -162,6 +167,7 @@ export const SftConfigSchema = z
     if (c.model.dModel % c.model.nHeads !== 0) ctx.addIssue({ code: "custom", path: ["model", "nHeads"], message: `dModel ${c.model.dModel} is not divisible by nHeads ${c.model.nHeads}` });
     if (c.run.bestBy === "val_accuracy" && !c.data.valDataset) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_accuracy needs data.valDataset (or choose val_loss)" });
     if (c.data.requireEvidence && hasFlaws(c.data.drills)) ctx.addIssue({ code: "custom", path: ["data", "requireEvidence"], message: "would drop exactly the drills whose looks data.drills.wrongMoment / lowRung / skipLook spoil: turn one of them off" });
+    if (c.growLayers && !c.init) ctx.addIssue({ code: "custom", path: ["growLayers"], message: "grows an init model: set `init` too" });
     if (!c.data.train && !c.init) ctx.addIssue({ code: "custom", path: ["data", "train"], message: "a fresh model builds its vocabulary from data.train: set it, or fine-tune an `init` model on drills" });
     if (c.run.bestBy === "val_loss" && !c.data.val) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_loss needs data.val" });
   });

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AdamW, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
+import { AdamW, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
 import { setFrameCacheDir } from "../video/index.js";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.js";
@@ -223,7 +223,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   }
   // An init model brings its own shape: record that one (a bad path fails here, before any work).
   const initModel = cfg.init ? loadTiny(cfg.init) : undefined;
-  if (initModel) cfg = { ...cfg, model: shapeOf(initModel) };
+  if (initModel) cfg = { ...cfg, model: { ...shapeOf(initModel), nLayers: initModel.model.config.nLayers + cfg.growLayers } };
   const run = TrainRun.open({ dir: cfg.run.out, config: cfg as unknown as Record<string, unknown>, resume: opts.resume, keep: cfg.run.keepCheckpoints });
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
@@ -247,9 +247,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     run.truncateMetrics(state.step);
   } else if (initModel) {
     const l = initModel;
-    loaded = { model: new TransformerModel(l.model.config, l.model.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
+    const grown = growLayers(l.model.config, l.model.params, cfg.growLayers, new Rng(cfg.seed));
+    loaded = { model: new TransformerModel(grown.config, grown.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
-    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
+    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, layers: l.model.config.nLayers, grownTo: grown.config.nLayers, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
     if (unknown.size) process.stderr.write(`warning: ${unknown.size} word(s) of the training data are not in ${cfg.init}'s vocabulary and train as <unk>: ${[...unknown].slice(0, 10).join(" ")}\n`);
   } else {
     const { frameRefs, ...shape } = cfg.model;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/nn/adam.js';
 import { TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
-import { countParams, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
+import { countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
 import { tinyBatch, tinyConfig } from './fixtures.js';
 
 const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
@@ -112,6 +112,26 @@ describe('transformer', () => {
     expect((await plain.lossAndGrads(at([1, 0, 3, 2]))).loss).toBeCloseTo((await plain.lossAndGrads(at([0, 1, 2, 3]))).loss, 6);
     await model.release();
     await plain.release();
+  });
+
+  it('growLayers: the deeper model computes the same loss and logits, and its new block learns', async () => {
+    const model = TransformerModel.init(tinyConfig, 2, { threads: 1 });
+    const g = growLayers(tinyConfig, model.params, 2, new Rng(9));
+    expect(g.config.nLayers).toBe(tinyConfig.nLayers + 2);
+    expect(Object.keys(g.params).sort()).toEqual(paramSpecs(g.config).map((s) => s.name).sort());
+    const deep = new TransformerModel(g.config, g.params, { threads: 1 });
+    const batch = tinyBatch(3);
+    const [a, b] = [await model.lossAndGrads(batch), await deep.lossAndGrads(batch)];
+    expect(b.loss).toBeCloseTo(a.loss, 5);
+    const [la, lb] = [await model.logits(batch), await deep.logits(batch)];
+    expect(Math.max(...la.map((x, i) => Math.abs(x - lb[i]!)))).toBeLessThan(1e-4);
+    // The new block's zeroed output projection gets a gradient, so training moves it off the identity.
+    const top = `h${g.config.nLayers - 1}`;
+    expect(Math.max(...b.grads[`${top}.fc2.w`]!.map(Math.abs))).toBeGreaterThan(0);
+    expect(g.params[`${top}.qkv.w`]!.some((x) => x !== 0)).toBe(true);
+    expect(() => growLayers(tinyConfig, model.params, -1, new Rng(1))).toThrow(/whole number/);
+    await model.release();
+    await deep.release();
   });
 
   it('GRPO gradients match finite differences; metrics are sane', async () => {

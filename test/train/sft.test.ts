@@ -56,7 +56,7 @@ describe("sft", () => {
 
   it("init fine-tunes a model folder: its shape, weights and vocabulary, fresh optimizer", async () => {
     const dir = `${out}-init`;
-    for (const d of [dir, `${dir}-drills`, `${dir}-missing`]) rmSync(d, { recursive: true, force: true });
+    for (const d of [dir, `${dir}-drills`, `${dir}-missing`, `${dir}-grow`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
     // The config's model shape is ignored: the init folder's wins.
     await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 5, evalEvery: 1000 } }, { quiet: true });
@@ -77,6 +77,12 @@ describe("sft", () => {
     // Drills only (no trajectory file): the init model's vocabulary covers them.
     await trainSft({ ...c, init: join(out, "final"), data: { ...c.data, train: "", val: "", drills: { ...c.data.drills, n: 2, seed: 5 } }, run: { ...c.run, out: `${dir}-drills`, steps: 2, evalEvery: 1000 } }, { quiet: true });
     expect(metrics(`${dir}-drills`).find((r) => r.kind === "drills")!.items).toBe(2);
+    // growLayers: one more block than the init model, starting from its exact outputs.
+    await trainSft({ ...c, init: join(out, "final"), growLayers: 1, run: { ...c.run, out: `${dir}-grow`, steps: 3, evalEvery: 1000 } }, { quiet: true });
+    const grown = metrics(`${dir}-grow`);
+    expect([grown.find((r) => r.kind === "init")!.grownTo, loadTiny(join(`${dir}-grow`, "final")).model.config.nLayers]).toEqual([c.model.nLayers + 1, c.model.nLayers + 1]);
+    expect(grown.find((r) => r.kind === "train")!.loss!).toBeLessThan(first(out) * 0.7);
+    expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, growLayers: 1 })).toThrow(/growLayers.*set `init`/s);
     expect(() => parseConfig(SftConfigSchema, { data: { train: "" } })).toThrow(/data\.train.*fresh model builds its vocabulary/s);
     expect(() => parseConfig(SftConfigSchema, { data: { requireEvidence: true, drills: { n: 10, wrongMoment: 0.5 } } })).toThrow(/data\.requireEvidence.*would drop exactly the drills/s);
   });
