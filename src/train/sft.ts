@@ -13,7 +13,7 @@
  * of the live model answering validation questions through the real agent loop; best/ keeps
  * the best of them. Timing of every step is split into data, onnxruntime and optimizer.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { AdamW, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
@@ -31,7 +31,7 @@ import { createTinyPolicy } from "../policy/tiny/policy.js";
 import { createUniformPolicy } from "../policy/uniform.js";
 import { Tokenizer } from "../policy/tiny/tokenizer.js";
 import { exampleLength, turnExample, makeBatch, observationOf, PATCH_DIM, type Example, type ExampleOptions } from "../policy/tiny/sequence.js";
-import { framesRung, type SftConfig } from "./config.js";
+import { framesRung, ModelShape, type SftConfig } from "./config.js";
 import { TrainRun } from "./run.js";
 import { drillExamples } from "./drills.js";
 import { flawRates, hasFlaws } from "./grpo/flawed-teacher.js";
@@ -216,14 +216,23 @@ function shapeOf(l: LoadedTiny): SftConfig["model"] {
   return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs: l.tokenizer.frameRefs, stemChannels: m.stemChannels ?? 0, stemCell: m.stemCell ?? 7, patchCells: m.patchCells ?? 0 };
 }
 
+/** The model shape a run folder was started with, if it has a config.json. */
+function savedShape(dir: string): SftConfig["model"] | undefined {
+  const file = join(dir, "config.json");
+  return existsSync(file) ? ModelShape.parse((JSON.parse(readFileSync(file, "utf8")) as { model?: unknown }).model) : undefined;
+}
+
 export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<SftResult> {
   if (cfg.data.frameCache) {
     setFrameCacheDir(join(cfg.data.frameCache, "frames"));
     setEvidenceCacheDir(join(cfg.data.frameCache, "evidence"));
   }
   // An init model brings its own shape: record that one (a bad path fails here, before any work).
-  const initModel = cfg.init ? loadTiny(cfg.init) : undefined;
-  if (initModel) cfg = { ...cfg, model: { ...shapeOf(initModel), nLayers: initModel.model.config.nLayers + cfg.growLayers } };
+  // A resumed init run reads it from its own config.json: the init folder may be gone by then.
+  const saved = opts.resume && cfg.init ? savedShape(cfg.run.out) : undefined;
+  let initModel = cfg.init && !saved ? loadTiny(cfg.init) : undefined;
+  if (saved) cfg = { ...cfg, model: saved };
+  else if (initModel) cfg = { ...cfg, model: { ...shapeOf(initModel), nLayers: initModel.model.config.nLayers + cfg.growLayers } };
   const run = TrainRun.open({ dir: cfg.run.out, config: cfg as unknown as Record<string, unknown>, resume: opts.resume, keep: cfg.run.keepCheckpoints });
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
@@ -245,8 +254,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     loaded = { ...l, model: new TransformerModel(l.model.config, l.model.params, sessionOptions) };
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
-  } else if (initModel) {
-    const l = initModel;
+  } else if (cfg.init) {
+    const l = (initModel ??= loadTiny(cfg.init));
     const grown = growLayers(l.model.config, l.model.params, cfg.growLayers, new Rng(cfg.seed));
     loaded = { model: new TransformerModel(grown.config, grown.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));

@@ -56,7 +56,7 @@ describe("sft", () => {
 
   it("init fine-tunes a model folder: its shape, weights and vocabulary, fresh optimizer", async () => {
     const dir = `${out}-init`;
-    for (const d of [dir, `${dir}-drills`, `${dir}-missing`, `${dir}-grow`]) rmSync(d, { recursive: true, force: true });
+    for (const d of [dir, `${dir}-drills`, `${dir}-missing`, `${dir}-grow`, `${dir}-grow2`, `${dir}-gone`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
     // The config's model shape is ignored: the init folder's wins.
     await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 5, evalEvery: 1000 } }, { quiet: true });
@@ -83,6 +83,14 @@ describe("sft", () => {
     expect([grown.find((r) => r.kind === "init")!.grownTo, loadTiny(join(`${dir}-grow`, "final")).model.config.nLayers]).toEqual([c.model.nLayers + 1, c.model.nLayers + 1]);
     expect(grown.find((r) => r.kind === "train")!.loss!).toBeLessThan(first(out) * 0.7);
     expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, growLayers: 1 })).toThrow(/growLayers.*set `init`/s);
+    // Resuming needs the run folder only: its config.json holds the (grown) shape, its checkpoint the weights.
+    const gone = `${dir}-gone`;
+    cpSync(join(out, "final"), gone, { recursive: true });
+    const g = { ...c, init: gone, growLayers: 1, run: { ...c.run, out: `${dir}-grow2`, steps: 2, evalEvery: 1000 } };
+    await trainSft(g, { quiet: true });
+    rmSync(gone, { recursive: true, force: true });
+    await trainSft({ ...g, run: { ...g.run, steps: 3 } }, { resume: true, quiet: true });
+    expect(metrics(`${dir}-grow2`).filter((r) => r.kind === "train").at(-1)!.step).toBe(3);
     expect(() => parseConfig(SftConfigSchema, { data: { train: "" } })).toThrow(/data\.train.*fresh model builds its vocabulary/s);
     expect(() => parseConfig(SftConfigSchema, { data: { requireEvidence: true, drills: { n: 10, wrongMoment: 0.5 } } })).toThrow(/data\.requireEvidence.*would drop exactly the drills/s);
   });
