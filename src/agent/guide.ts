@@ -54,6 +54,7 @@ class End extends Error {}
 class Bad extends Error {}
 
 const WS = /\s/;
+const MAX_WS = 2;
 
 class Cursor {
   i = 0;
@@ -65,8 +66,11 @@ class Cursor {
   atEnd(): boolean {
     return this.i >= this.s.length;
   }
+  /** Whitespace between the turn's parts: at most MAX_WS in a row (valid JSON allows any, so a model could pad forever). */
   ws(): void {
+    const start = this.i;
     while (this.i < this.s.length && WS.test(this.s[this.i]!)) this.i++;
+    if (this.i - start > MAX_WS) throw new Bad();
   }
   /** Consumes `lit`; a text that ends inside it is a prefix (End), anything else is Bad. */
   lit(lit: string): void {
@@ -129,8 +133,17 @@ function stringOf(c: Cursor, allowed: readonly string[] | null): string {
   return body;
 }
 
+/**
+ * Digits a number may have before the point, after it, and in an exponent. No tool argument needs
+ * more (times travel at 0.1 s, counts are small); without a cap a turn can pour digits into one
+ * number until its token limit (seen from 0.4.0 on an odd chat prompt: "end": 1.0161611166...).
+ */
+const MAX_DIGITS = { whole: 7, fraction: 3, exponent: 2 };
+
 function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   const m = /^-?\d*(\.\d*)?([eE][+-]?\d*)?/.exec(c.s.slice(c.i))![0];
+  const parts = /^-?(\d*)(?:\.(\d*))?(?:[eE][+-]?(\d*))?$/.exec(m)!;
+  if ((parts[1] ?? "").length > MAX_DIGITS.whole || (parts[2] ?? "").length > MAX_DIGITS.fraction || (parts[3] ?? "").length > MAX_DIGITS.exponent) throw new Bad();
   const negative = m.startsWith("-");
   if (negative && s.minimum !== undefined && s.minimum >= 0) throw new Bad();
   if (integer && /[.eE]/.test(m)) throw new Bad();

@@ -36,6 +36,9 @@ describe("turn guide (guided decoding)", () => {
     ["a rung the ladder lacks", '<think></think><tool_call>{"name":"get_clip","arguments":{"rung":"mid"'],
     ["a negative time", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":-'],
     ["a fractional count", '<think></think><tool_call>{"name":"get_clip","arguments":{"count":16.'],
+    ["a time with more digits after the point than any argument needs", '<think></think><tool_call>{"name":"get_clip","arguments":{"end":1.0161'],
+    ["a time with more digits before the point than any video has", '<think></think><tool_call>{"name":"get_clip","arguments":{"end":12345678'],
+    ["whitespace poured between JSON tokens", '<think></think><tool_call>{"name":"get_clip","arguments":{"end":1.0\n\n\n'],
     ["a count past the tool's maximum", '<think></think><tool_call>{"name":"get_clip","arguments":{"count":21'],
     ["a key twice", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"start"'],
     ["arguments without the required rung", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1}'],
@@ -53,6 +56,7 @@ describe("turn guide (guided decoding)", () => {
     const clip = '<think></think><tool_call>{"name":"get_clip","arguments":{"count":';
     expect(["1", "2", "16", "20"].map((d) => guide.ok(clip + d))).toEqual([true, true, true, true]);
     expect(["0", "3", "7", "21", "100"].map((d) => guide.ok(clip + d))).toEqual([false, false, false, false, false]);
+    expect(['"end":1.016', '"end":1234567.5', '"end":1e10'].map((n) => guide.ok(clip.replace('"count":', n)))).toEqual([true, true, true]);
     const all = '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"end":2,"count":8,"rung":"low"';
     expect(guide.ok(all + ",")).toBe(false);
     expect(guide.ok(all + "}")).toBe(true);
