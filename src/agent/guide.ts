@@ -150,7 +150,7 @@ function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   if (/^-?0\d/.test(m)) throw new Bad(); // JSON has no leading zeros
   c.i += m.length;
   if (c.atEnd()) {
-    if (/^\d+$/.test(m) && !(integer ? wholeFits(m, s) : s.maximum === undefined || Number(m) <= s.maximum)) throw new Bad();
+    if (!reachable(m, s, integer)) throw new Bad();
     throw new End();
   }
   if (!/\d$/.test(m)) throw new Bad(); // "1." or "-" followed by something else
@@ -158,12 +158,21 @@ function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) throw new Bad();
 }
 
-/** Can more digits after the whole-number prefix `m` (or none) land in [minimum, maximum]? */
-function wholeFits(m: string, s: GuideSchema): boolean {
+/** Can the unsigned number prefix `m` (whole digits, maybe a point and fraction digits) still end inside [minimum, maximum]? */
+function reachable(m: string, s: GuideSchema, integer: boolean): boolean {
   const lo = s.minimum ?? -Infinity, hi = s.maximum ?? Infinity;
-  if (m === "0") return lo <= 0 && 0 <= hi; // no leading zeros: "0" is final
-  for (let k = 0, base = Number(m); base <= hi; k++, base *= 10) {
-    if (base + 10 ** k - 1 >= lo) return true; // [m * 10^k, m * 10^k + 10^k - 1] meets the range
+  const step = integer ? 1 : 10 ** -MAX_DIGITS.fraction; // the finest value a continuation can add
+  const meets = (a: number, b: number) => b >= lo && a <= hi; // [a, b] meets the range
+  const frac = /^(\d+)\.(\d*)$/.exec(m);
+  if (frac) {
+    const v = Number(`${frac[1]}.${frac[2] || "0"}`);
+    return meets(v, v + 10 ** -frac[2]!.length - step);
+  }
+  if (!/^\d+$/.test(m)) return true; // "", exponents, negatives: left to the completed value
+  if (m === "0") return meets(0, 1 - step); // no leading zeros: "0" takes only a fraction
+  // [m * 10^k, (m + 1) * 10^k - step]: k more whole digits, then any fraction.
+  for (let k = 0, base = Number(m); k + m.length <= MAX_DIGITS.whole && base <= hi; k++, base *= 10) {
+    if (meets(base, base + 10 ** k - step)) return true;
   }
   return false;
 }
@@ -192,9 +201,13 @@ function array(c: Cursor, s: GuideSchema): void {
   if (s.minItems !== undefined && n < s.minItems) throw new Bad();
 }
 
-function object(c: Cursor, s: GuideSchema): void {
+/** The schema a key's value must fit, given the values written before it (an interval's end after its start). */
+type Bounds = (key: string, schema: GuideSchema, written: Readonly<Record<string, unknown>>) => GuideSchema;
+
+function object(c: Cursor, s: GuideSchema, bounds?: Bounds): void {
   const props = s.properties ?? {};
   const seen = new Set<string>();
+  const written: Record<string, unknown> = {};
   c.lit("{");
   items(c, "}", () => {
     const k = stringOf(c, Object.keys(props).filter((p) => !seen.has(p)));
@@ -202,7 +215,9 @@ function object(c: Cursor, s: GuideSchema): void {
     c.ws();
     c.lit(":");
     c.ws();
-    value(c, props[k]!);
+    const at = c.i;
+    value(c, bounds ? bounds(k, props[k]!, written) : props[k]!);
+    written[k] = JSON.parse(c.s.slice(at, c.i));
   });
   if (c.peek() === "}" && (s.required ?? []).some((r) => !seen.has(r))) throw new Bad();
   c.lit("}");
@@ -226,11 +241,31 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   c.ws();
   field("arguments");
   const at = c.i;
-  object(c, chosen.parameters as GuideSchema);
   // Tools the protocol knows are validated as the parser will; others (a chat client's) by schema only.
-  if (limits && POLICY_TOOLS.some((t) => t.name === name) && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
+  const known = limits !== undefined && POLICY_TOOLS.some((t) => t.name === name);
+  object(c, chosen.parameters as GuideSchema, known ? timeBounds(limits) : undefined);
+  if (known && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
   c.lit("}");
+}
+
+/**
+ * Bounds the parser would enforce only once the call closes, applied while its times are written:
+ * no time after the video's last 0.1 s, and an interval's end after its start (either order). Without
+ * them a call could commit to a start past its end and then find no valid way to close (measured:
+ * 9 of 120 test questions stalled in their first call so, 0.4.0 before this rule).
+ */
+function timeBounds(limits: CallLimits): Bounds {
+  const last = Math.ceil(limits.duration * 10) / 10; // as validateCall
+  const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
+  return (key, s, written) => {
+    const other = written[key === "start" ? "end" : "start"];
+    if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last) };
+    // 0.1 s apart at least, with room for float error (38.0 + 0.1 is a hair above 38.1).
+    if (key === "start") return cap(s, typeof other === "number" ? Math.min(last, other - 0.1 + 1e-9) : last);
+    if (key === "end") return { ...cap(s, last), ...(typeof other === "number" ? { minimum: Math.max(s.minimum ?? -Infinity, other + 0.1 - 1e-9) } : {}) };
+    return s;
+  };
 }
 
 /** An answer that must be one of `allowed` (spaces around it aside). */

@@ -73,6 +73,21 @@ describe("turn guide (guided decoding)", () => {
     expect(limited.ok(call('{"timestamps":[1],"rung":"full"}'))).toBe(false); // 64 tokens, 40 left
   });
 
+  it("with limits, times stay inside the video and an interval's end after its start, digit by digit", () => {
+    const bounded = turnGuide(tools, limits); // a 30 s video
+    const clip = '<think></think><tool_call>{"name":"get_clip","arguments":{';
+    const ok = (args: string[]) => args.map((a) => bounded.ok(clip + a));
+    // start 20: an end of "1..." can only be 1x (< 20) or 1xx (> 30); "2", "3" and "2x.x" can still fit.
+    expect(ok(['"start":20,"end":1', '"start":20,"end":2', '"start":20,"end":3', '"start":20,"end":20.', '"start":20,"end":20.1', '"start":20,"end":20.0'])).toEqual([false, true, true, true, true, false]);
+    expect(ok(['"start":20,"end":20.0,', '"start":20,"end":20.1,', '"start":20,"end":31', '"start":31', '"start":30.1'])).toEqual([false, true, false, false, false]);
+    // Either order: a start after an end already written is refused too.
+    expect(ok(['"end":5,"start":6', '"end":5,"start":4.9,', '"end":5,"start":5.0,'])).toEqual([false, true, false]);
+    const frames = '<think></think><tool_call>{"name":"get_frames","arguments":{"timestamps":[';
+    expect(["29.9", "30.0", "31", "4"].map((t) => bounded.ok(frames + t + ","))).toEqual([true, true, false, true]);
+    // Without limits (a chat client's call) only the schema bounds apply.
+    expect(guide.ok(clip + '"start":20,"end":1')).toBe(true);
+  });
+
   it("the turn that must answer (no tools) admits only an answer", () => {
     expect(answerOnly.ok("<think>x</think>\n<tool_call>")).toBe(false);
     expect(answerOnly.ok("<think>x</think>\n<tool")).toBe(false);
