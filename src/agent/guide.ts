@@ -20,7 +20,7 @@
  * be wrong (measured: 0.3.0 wrote 'left sign:"}9' and the like for a third of its `change`
  * answers).
  */
-import { optionWords, validateCall, type CallLimits } from "./protocol.js";
+import { lastCallTime, optionWords, validateCall, type CallLimits } from "./protocol.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
 
 /** The parts of a JSON schema the guide follows. */
@@ -256,7 +256,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
  * 9 of 120 test questions stalled in their first call so, 0.4.0 before this rule).
  */
 function timeBounds(limits: CallLimits): Bounds {
-  const last = Math.ceil(limits.duration * 10) / 10; // as validateCall
+  const last = lastCallTime(limits);
   const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
   return (key, s, written) => {
     const other = written[key === "start" ? "end" : "start"];

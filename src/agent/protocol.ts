@@ -145,8 +145,7 @@ export function validateCall(name: unknown, args: unknown, limits: CallLimits): 
   }
   const a = parsed.data as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string };
   const times = [...(a.timestamps ?? []), ...(a.start !== undefined ? [a.start] : []), ...(a.end !== undefined ? [a.end] : [])];
-  // The video's last moment, at the protocol's 0.1 s resolution.
-  const last = Math.ceil(limits.duration * 10) / 10;
+  const last = lastCallTime(limits);
   const bad = times.find((t) => t > last);
   if (bad !== undefined) return err("FM_ERR_VIDEO_OUT_OF_RANGE", { time: bad, duration: round1(limits.duration) });
   const frames = a.timestamps?.length ?? a.count ?? 0;
@@ -154,6 +153,11 @@ export function validateCall(name: unknown, args: unknown, limits: CallLimits): 
   const cost = callCost(tool.name, frames, a.rung, limits);
   if (cost > limits.remainingVisualTokens) return err("FM_ERR_AGENT_OVER_BUDGET", { cost, left: Math.max(0, limits.remainingVisualTokens) });
   return { name: tool.name, arguments: parsed.data as Record<string, unknown>, cost };
+}
+
+/** The latest time a call may name: the video's last moment, at the protocol's 0.1 s resolution. */
+export function lastCallTime(limits: Pick<CallLimits, "duration">): number {
+  return Math.ceil(limits.duration * 10) / 10;
 }
 
 /** Visual tokens a call will cost on this video (clips count frames in pairs, as the video layer does). */
