@@ -20,3 +20,17 @@ describe("checked-in training configs", () => {
     else expect(() => parseConfig(RunConfigSchema, raw)).not.toThrow();
   });
 });
+
+describe("unknown keys", () => {
+  // A misspelt or unsupported field must fail loudly, not be dropped (a `run.threads` key in a
+  // GRPO config was once ignored without a word).
+  it.each([
+    ["grpo run", () => parseGrpoConfig({ run: { threads: 1 } }), "run.threads"],
+    ["grpo rollout", () => parseGrpoConfig({ rollout: { groupsize: 4 } }), "rollout.groupsize"],
+    ["grpo rewards", () => parseGrpoConfig({ rewards: { tool: { gated: true } } }), "rewards.tool.gated"],
+    ["run teacher", () => parseConfig(RunConfigSchema, { teacher: { skiplook: 0.5 } }), "teacher.skiplook"],
+  ])("%s: rejected with its path", (_name, parse, path) => {
+    expect(parse).toThrow(expect.objectContaining({ code: "FM_ERR_TRAIN_CONFIG" }));
+    expect(parse).toThrow(new RegExp(path.split(".").at(-1)!));
+  });
+});

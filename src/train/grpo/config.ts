@@ -24,6 +24,7 @@ export const GrpoConfigSchema = z
         /** Validate on at most this many items (0 = all). */
         maxValItems: z.number().int().min(0).default(0),
       })
+      .strict()
       .prefault({}),
     /** Starting weights (the SFT checkpoint folder); also the frozen KL reference. */
     init: z.string().default("models/framemind-tiny"),
@@ -60,6 +61,7 @@ export const GrpoConfigSchema = z
         /** Decode each training video once per frame size (in-process fast path) so tool calls are lookups; off without the addon. */
         frameStore: z.boolean().default(true),
       })
+      .strict()
       .prefault({}),
     drfs: z
       .object({
@@ -67,8 +69,9 @@ export const GrpoConfigSchema = z
         mode: z.enum(["on", "off"]).default("on"),
         /** Nominal visual tokens of each start (default: the fallback's). */
         tokenBudget: z.number().int().positive().optional(),
-        fallback: z.object({ frames: z.number().int().min(1).max(64).default(8), rung: z.string().default("low") }).prefault({}),
+        fallback: z.object({ frames: z.number().int().min(1).max(64).default(8), rung: z.string().default("low") }).strict().prefault({}),
       })
+      .strict()
       .prefault({}),
     rewards: RewardsConfigSchema,
     update: z
@@ -98,6 +101,7 @@ export const GrpoConfigSchema = z
         /** Divide group-centred rewards by the group's std (GRPO); false = centre only (Dr. GRPO). */
         scaleByStd: z.boolean().default(true),
       })
+      .strict()
       .prefault({}),
     eval: z
       .object({
@@ -111,6 +115,7 @@ export const GrpoConfigSchema = z
          */
         guided: z.boolean().default(true),
       })
+      .strict()
       .prefault({}),
     run: z
       .object({
@@ -126,6 +131,7 @@ export const GrpoConfigSchema = z
         /** Wall-clock budget of this process in seconds (0 = none): the step that crosses it is the last, validated and checkpointed. */
         maxSeconds: z.number().min(0).default(0),
       })
+      .strict()
       .prefault({}),
   })
   .strict()

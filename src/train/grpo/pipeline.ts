@@ -47,8 +47,10 @@ export const RunConfigSchema = z
          */
         generate: z
           .object({ seed: z.number().int().min(0).default(0), train: z.number().int().min(0).default(0), val: z.number().int().min(0).default(0), test: z.number().int().min(0).default(0) })
+          .strict()
           .prefault({}),
       })
+      .strict()
       .prefault({}),
     teacher: z
       .object({
@@ -57,6 +59,7 @@ export const RunConfigSchema = z
         ladder: LadderNameSchema.default("tiny"),
         concurrency: z.number().int().min(1).default(2),
       })
+      .strict()
       .prefault({}),
     /** SFT config (src/train/config.ts); data.train, data.valDataset and run.out are filled in. */
     sft: Obj.default({}),

@@ -26,6 +26,7 @@ export const RewardsConfigSchema = z
         turns: z.number().min(0).default(0.1),
         tokens: z.number().min(0).default(1),
       })
+      .strict()
       .prefault({}),
     tool: z
       .object({
@@ -34,6 +35,7 @@ export const RewardsConfigSchema = z
         /** Pay only when a call brought new evidence (false = any valid call). */
         requireNewEvidence: z.boolean().default(true),
       })
+      .strict()
       .prefault({}),
     turns: z
       .object({
@@ -42,6 +44,7 @@ export const RewardsConfigSchema = z
         /** Bonus only when the answer is right. */
         gated: z.boolean().default(true),
       })
+      .strict()
       .prefault({})
       .refine((t) => t.maxTurns >= t.minTurns, { message: "turns.maxTurns must be >= turns.minTurns" }),
     tokens: z
@@ -55,8 +58,10 @@ export const RewardsConfigSchema = z
         /** Also charge the DRFS start's tokens (the prototype's mistake; for the ablation only). */
         chargeStart: z.boolean().default(false),
       })
+      .strict()
       .prefault({}),
   })
+  .strict()
   .prefault({});
 
 export type RewardsConfig = z.infer<typeof RewardsConfigSchema>;
