@@ -6,6 +6,8 @@ import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 import { areaResize } from "../../datasets/synth/render.js";
 import { CLOSE_RUNG } from "../../src/policy/tiny/teacher.js";
+import { evidenceRecall } from "../../src/eval/evidence.js";
+import type { DatasetItem } from "../../datasets/schema.js";
 import { FIXTURE_SEED, synthFixture } from "../tiny/fixture.js";
 
 describe("SFT drills (rendered in-process)", () => {
@@ -98,6 +100,26 @@ describe("SFT drills (rendered in-process)", () => {
     expect(item.meta.family).toBe("order");
     const { turns } = await drillTurns(101, 494);
     expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "answer"]);
+  });
+
+  it("count and flash-digit: a second clip over just the tinted segment when the first can miss the event", async () => {
+    const calls = (t: { text: string }[]) => t.map((x) => /"name":"(\w+)"/.exec(x.text)?.[1] ?? "answer");
+    const covers = (item: DatasetItem, frames: readonly { timestamp: number; width: number; height: number }[]) => evidenceRecall(frames, item.evidence);
+    // Count (seed 5, item 1): the first clip, over the overview gaps, misses a flash; the second,
+    // from the first to the last tinted clip frame, sees all three.
+    const count = makeItem(5, "train", 1).item;
+    expect(count.meta.family).toBe("count");
+    const c = (await drillTurns(5, 1)).turns;
+    expect(calls(c)).toEqual(["get_clip", "get_clip", "answer"]);
+    expect([covers(count, c[1]!.input.evidence), covers(count, c[2]!.input.evidence)]).toEqual([false, true]);
+    const second = JSON.parse(/<tool_call>(.*)<\/tool_call>/s.exec(c[1]!.text)![1]!) as { arguments: { start: number; end: number } };
+    const cue = count.meta.cue as { start: number; end: number };
+    expect(second.arguments.start).toBeGreaterThanOrEqual(cue.start - 0.1);
+    expect(second.arguments.end).toBeLessThanOrEqual(cue.end);
+    // Flash-digit looks again only when no clip frame showed the digit (item 18), not otherwise (item 0).
+    const missed = (await drillTurns(5, 18)).turns, caught = (await drillTurns(5, 0)).turns;
+    expect([calls(missed), calls(caught)]).toEqual([["get_clip", "get_clip", "answer"], ["get_clip", "answer"]]);
+    expect(covers(makeItem(5, "train", 18).item, missed[2]!.input.evidence)).toBe(true);
   });
 
   it("order: the teacher looks again at just the last red clip frame and the first of the next colour", async () => {
