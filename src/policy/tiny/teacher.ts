@@ -95,6 +95,9 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
       const lastCall = looks.at(-1)?.call;
       const stage = !lastCall ? "overview" : lastCall.name !== "get_clip" ? "close" : looks.length === 1 ? "clip" : "clip2";
       if (input.turn.mustAnswer || input.tools.length === 0) return readAnswer(frames);
+      /** A dense low clip over [start, end] (the think names what is in view first). */
+      const watch = (where: string, start: number, end: number) =>
+        formatTurn({ think: `${where} I watch ${f1(start)} to ${f1(end)} s closely.`, call: { name: "get_clip", arguments: { start, end, count: Math.min(CLIP_FRAMES, input.budget.maxFramesPerCall), rung: "low" } } });
 
       if (stage === "overview") {
         const times = frames.map((f) => f.timestamp);
@@ -105,7 +108,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         const end = i0 >= 0 && i1 < frames.length - 1 ? floor1(times[i1 + 1]!) : last;
         const where = i0 < 0 ? "The sign is not in view, so I watch the whole video." : `The sign shows at ${f1(times[i0]!)} to ${f1(times[i1]!)} s.`;
         return {
-          text: formatTurn({ think: `${where} I watch ${f1(start)} to ${f1(end)} s closely.`, call: { name: "get_clip", arguments: { start, end: i0 < 0 ? last : end, count: Math.min(CLIP_FRAMES, input.budget.maxFramesPerCall), rung: "low" } } }),
+          text: watch(where, start, i0 < 0 ? last : end),
         };
       }
       const lit = frames.filter((f) => text.some((b) => f.timestamp >= b.from - 1e-6 && f.timestamp < b.to));
@@ -119,7 +122,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         const start = floor1(a.timestamp), end = floor1(b.timestamp);
         if (end - start >= 0.1 - 1e-9) {
           const what = family === "count" ? "The circle flashes" : "The sign shows";
-          return { text: formatTurn({ think: `${what} from ${f1(start)} to ${f1(end)} s. I watch ${f1(start)} to ${f1(end)} s closely.`, call: { name: "get_clip", arguments: { start, end, count: Math.min(CLIP_FRAMES, input.budget.maxFramesPerCall), rung: "low" } } }) };
+          return { text: watch(`${what} from ${f1(start)} to ${f1(end)} s.`, start, end) };
         }
       }
       if (stage === "clip" && family === "small-code") {
