@@ -11,6 +11,7 @@ import { makeItem } from '../datasets/synth/generate.js';
 import { FAMILIES } from '../datasets/synth/families.js';
 import { evidenceRecall } from '../src/eval/evidence.js';
 import { scoreAnswer } from '../src/eval/score.js';
+import { inputLimits, parseTurn } from '../src/agent/protocol.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '600' }, seed: { type: 'string', default: '901' }, families: { type: 'string', default: '' } } });
 const n = Number(values.n), seed = Number(values.seed);
@@ -30,15 +31,17 @@ for (const [k, i] of indices.entries()) {
   const { item } = makeItem(seed, 'train', i);
   const { turns, evidenceSeen } = await drillTurns(seed, i);
   const t = tally.get(String(item.meta.family))!;
-  const covers = (k: number) => (turns[k] ? evidenceRecall(turns[k].input.evidence, item.evidence) === true : false);
+  const covers = (turn: number) => (turns[turn] ? evidenceRecall(turns[turn].input.evidence, item.evidence) === true : false);
   t.items++;
   t.first += Number(covers(1));
   t.last += Number(covers(turns.length - 1));
   t.all += Number(evidenceSeen === true);
   // The teacher's own answer, graded as the model's would be (a `when` time it copies from a frame may miss the tolerance).
-  t.right += Number(scoreAnswer(item, /<answer>([\s\S]*?)<\/answer>/.exec(turns.at(-1)!.text)?.[1] ?? null).correct);
+  const last = turns.at(-1)!;
+  const parsed = parseTurn({ text: last.text }, inputLimits(last.input), last.input.turn.mustAnswer);
+  t.right += Number(scoreAnswer(item, parsed.kind === 'answer' ? parsed.answer : null).correct);
   t.turns += turns.length;
-  t.tokens += turns.at(-1)!.input.budget.usedVisualTokens;
+  t.tokens += last.input.budget.usedVisualTokens;
   if ((k + 1) % 50 === 0) {
     const s = (performance.now() - t0) / 1000;
     console.error(`${k + 1}/${indices.length} items, ${s.toFixed(0)} s, ETA ${((s / (k + 1)) * (indices.length - k - 1)).toFixed(0)} s`);

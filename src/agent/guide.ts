@@ -215,8 +215,9 @@ function object(c: Cursor, s: GuideSchema, bounds?: Bounds): void {
     c.ws();
     c.lit(":");
     c.ws();
+    if (!bounds) return value(c, props[k]!);
     const at = c.i;
-    value(c, bounds ? bounds(k, props[k]!, written) : props[k]!);
+    value(c, bounds(k, props[k]!, written));
     written[k] = JSON.parse(c.s.slice(at, c.i));
   });
   if (c.peek() === "}" && (s.required ?? []).some((r) => !seen.has(r))) throw new Bad();
