@@ -44,6 +44,7 @@ export {
   TransformerModel,
   sampleToken,
   packSequences,
+  GUIDE_BIAS,
   type PackRow,
   type SequenceBatch,
   type SftBatch,

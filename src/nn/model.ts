@@ -47,7 +47,12 @@ export interface GrpoBatch extends SftBatch {
   oldLogprobs: Float32Array;
   refLogprobs: Float32Array;
   advantages: Float32Array;
+  /** [B*T*V]: added to the logits (0 allowed, GUIDE_BIAS masked) so log-probs are the guided distribution's. */
+  logitBias?: Float32Array;
 }
+
+/** Logit bias of a token the guide masked: exp() of it is 0 in float32, yet 0 * it stays finite. */
+export const GUIDE_BIAS = -1e4;
 
 export interface StepResult {
   loss: number;
@@ -78,15 +83,18 @@ export interface GenerateOptions {
   /**
    * Guided decoding: may `token` come next after `generated`? Disallowed tokens are never chosen
    * (greedy takes the best allowed one); when no token is allowed the step is unguided.
-   * Reported log-probs stay those of the unguided model.
+   * Sampled steps report the log-prob under the guided (renormalized) distribution and the
+   * mask itself, so a trainer can recompute exactly that distribution (GrpoBatch.logitBias).
    */
   allow?: (token: number, generated: readonly number[]) => boolean;
 }
 
 export interface GenerateResult {
   tokens: number[];
-  /** Log-prob of each generated token under the untempered model distribution. */
+  /** Log-prob of each generated token under the untempered (guided, when masked) model distribution. */
   logprobs: number[];
+  /** With `allow` and temperature > 0: per token, 1 for each allowed token id, or null when nothing was masked. */
+  masks?: (Uint8Array | null)[];
 }
 
 function isGrpo(b: SftBatch): b is GrpoBatch {
@@ -178,8 +186,9 @@ export class TransformerModel {
   async lossAndGrads(batch: SftBatch | GrpoBatch, grpo: GrpoLossOptions = DEFAULT_GRPO): Promise<StepResult> {
     const t0 = performance.now();
     const lossType: LossType = isGrpo(batch) ? 'grpo' : 'sft';
-    const key = lossType === 'sft' ? 'train:sft' : `train:grpo:${grpo.epsLow}:${grpo.epsHigh}:${grpo.beta}`;
-    const session = await this.session(key, () => buildTrainGraph(this.config, lossType, grpo));
+    const logitBias = isGrpo(batch) ? batch.logitBias : undefined;
+    const key = lossType === 'sft' ? 'train:sft' : `train:grpo:${grpo.epsLow}:${grpo.epsHigh}:${grpo.beta}${logitBias ? ':bias' : ''}`;
+    const session = await this.session(key, () => buildTrainGraph(this.config, lossType, grpo, { logitBias: !!logitBias }));
     const dims = [batch.batch, batch.seq];
     const feeds: Record<string, TensorValue> = {
       ...this.paramFeeds(),
@@ -191,6 +200,7 @@ export class TransformerModel {
       feeds['old_logprobs'] = f32(batch.oldLogprobs, dims);
       feeds['ref_logprobs'] = f32(batch.refLogprobs, dims);
       feeds['advantages'] = f32(batch.advantages, dims);
+      if (logitBias) feeds['logit_bias'] = f32(logitBias, [...dims, this.config.vocabSize]);
     }
     const t1 = performance.now();
     const out = await session.run(feeds);
@@ -214,9 +224,10 @@ export class TransformerModel {
     return out['logits']!.data as Float32Array;
   }
 
-  /** Log-prob of `targets` at every position (e.g. old / reference log-probs for GRPO). */
-  async logprobs(batch: SequenceBatch & { targets: Int32Array }): Promise<Float32Array> {
+  /** Log-prob of `targets` at every position (e.g. old / reference log-probs for GRPO), under `logitBias` when given. */
+  async logprobs(batch: SequenceBatch & { targets: Int32Array; logitBias?: Float32Array }): Promise<Float32Array> {
     const logits = await this.logits(batch);
+    if (batch.logitBias) for (let i = 0; i < logits.length; i++) logits[i]! += batch.logitBias[i]!;
     const V = this.config.vocabSize;
     const out = new Float32Array(batch.batch * batch.seq);
     for (let i = 0; i < out.length; i++) out[i] = logSoftmaxAt(logits, i * V, V, batch.targets[i]!);
@@ -249,9 +260,12 @@ export class TransformerModel {
         const logits = await this.logits(itemsBatch(seq, 0));
         last = logits.subarray((seq.length - 1) * V, seq.length * V);
       }
-      const tok = opts.allow ? guidedToken(last, result.tokens, opts.allow, opts.temperature ?? 1, opts.topP ?? 1, opts.rng) : sampleToken(last, opts.temperature ?? 1, opts.topP ?? 1, opts.rng);
+      const temperature = opts.temperature ?? 1;
+      const mask = opts.allow && temperature > 0 ? allowedMask(V, result.tokens, opts.allow) : null;
+      const tok = mask ? sampleToken(maskLogits(last, mask), temperature, opts.topP ?? 1, opts.rng) : opts.allow ? greedyAllowed(last, result.tokens, opts.allow) : sampleToken(last, temperature, opts.topP ?? 1, opts.rng);
       result.tokens.push(tok);
-      result.logprobs.push(logSoftmaxAt(last, 0, V, tok));
+      result.logprobs.push(logSoftmaxAt(mask ? maskLogits(last, mask) : last, 0, V, tok));
+      if (opts.allow && temperature > 0) (result.masks ??= []).push(mask);
       seq.push({ token: tok });
       if (opts.stopTokens?.includes(tok)) break;
     }
@@ -362,14 +376,23 @@ function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number)
   return logits[off + idx]! - max - Math.log(sum);
 }
 
-/** sampleToken over the allowed tokens only (greedy checks candidates best-first and stops at the first allowed). */
-function guidedToken(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>, temperature: number, topP: number, rng: Rng): number {
-  if (temperature <= 0) {
-    const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
-    return order.find((t) => allow(t, generated)) ?? order[0]!;
-  }
-  const masked = logits.map((x, t) => (allow(t, generated) ? x : -Infinity));
-  return masked.some((x) => x > -Infinity) ? sampleToken(masked, temperature, topP, rng) : sampleToken(logits, temperature, topP, rng);
+/** Greedy guided step: candidates best-first, the first allowed one (the best overall when none is). */
+function greedyAllowed(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): number {
+  const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
+  return order.find((t) => allow(t, generated)) ?? order[0]!;
+}
+
+/** 1 per allowed token id; null when the guide masks nothing, or everything (that step runs unguided). */
+function allowedMask(V: number, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): Uint8Array | null {
+  const m = new Uint8Array(V);
+  let n = 0;
+  for (let t = 0; t < V; t++) n += m[t] = allow(t, generated) ? 1 : 0;
+  return n === 0 || n === V ? null : m;
+}
+
+/** The logits with GUIDE_BIAS added on masked tokens: the same numbers the training graph's logit_bias gives. */
+function maskLogits(logits: Float32Array, mask: Uint8Array): Float32Array {
+  return logits.map((x, t) => (mask[t] ? x : x + GUIDE_BIAS));
 }
 
 /** Temperature + nucleus (top-p) sampling; temperature 0 is argmax. */

@@ -277,8 +277,11 @@ function stem(g: Graph, c: TransformerConfig, patches: Tensor, P: (n: string) =>
  * patches [NV,patchDim], patch_times [NV] (+ patch_cells [NV] with patchCells), targets [B,T] int32, loss_mask [B,T] float; for
  * 'grpo' also old_logprobs, ref_logprobs, advantages [B,T]. Outputs: loss, logprobs [B,T],
  * (grpo: clip_frac, kl, entropy), and `grad.<param>` for every parameter.
+ * With `logitBias` the graph also takes logit_bias [B,T,V] (0 or very negative), added to the
+ * logits before the softmax: log-probs, ratio, KL and entropy are then those of the guided
+ * (masked) distribution that sampled the rollout.
  */
-export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: GrpoLossOptions = DEFAULT_GRPO): BuiltGraph {
+export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: GrpoLossOptions = DEFAULT_GRPO, opts: { logitBias?: boolean } = {}): BuiltGraph {
   const g = new Graph();
   const params = paramInputs(g, c);
   const seq = seqInputs(g, c);
@@ -286,7 +289,10 @@ export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: 
   const mask = g.input('loss_mask', 'float32', ['B', 'T']);
   const extra: Tensor[] = [];
   const { hidden } = body(g, c, params, seq);
-  const logp = g.logSoftmax(logitsOf(g, params, hidden), -1);
+  const bias = opts.logitBias ? g.input('logit_bias', 'float32', ['B', 'T', c.vocabSize]) : null;
+  if (bias) extra.push(bias);
+  const logits = logitsOf(g, params, hidden);
+  const logp = g.logSoftmax(bias ? g.add(logits, bias) : logits, -1);
   const lp = g.pickLast(logp, targets);
   const denom = g.clip(g.sumAll(mask), 1, 3e38); // token-mean over the whole batch; empty mask -> 0
   const outputs: Record<string, Tensor> = {};

@@ -143,6 +143,8 @@ export interface PolicyStep {
   /** Trainer-only: generated token ids and their log-probs under the sampling policy. */
   tokenIds?: number[];
   logprobs?: number[];
+  /** Trainer-only, guided sampling: per generated token, 1 for each token id the guide allowed (null = none masked). */
+  guideMasks?: (Uint8Array | null)[];
   usage?: { promptTokens?: number; completionTokens?: number };
   /** Non-fatal notes (e.g. retries, words the embedded model does not know). */
   warnings?: string[];

@@ -24,7 +24,7 @@ describe("GRPO validation", () => {
     expect(stats[0]!.invalidCallsPerQuestion).toBeLessThanOrEqual(stats[1]!.invalidCallsPerQuestion);
   }, 300_000);
 
-  it("rollouts decode guided on request: fewer rejected calls, and the stored log-probs are still the model's own", async () => {
+  it("rollouts decode guided on request: fewer rejected calls, and the update scores the guided distribution they sampled", async () => {
     const fx = await grpoFixture();
     const work = tmpDir("fm-grpo-rollout-");
     type Row = { invalidCallsPerQuestion: number; update: { logprobGap: number } };
@@ -39,7 +39,7 @@ describe("GRPO validation", () => {
     const [g, u] = rows as [Row, Row];
     expect(u.invalidCallsPerQuestion).toBeGreaterThan(0); // the fixture model does break calls unguided
     expect(g.invalidCallsPerQuestion).toBeLessThan(u.invalidCallsPerQuestion);
-    // Sampled log-probs (unmasked) equal the update's recomputed ones, guided or not.
+    // Sampled (guided, masked) log-probs equal the update's recomputed ones under the same masks.
     expect(Math.abs(g.update.logprobGap)).toBeLessThan(1e-3);
   }, 300_000);
 });

@@ -72,4 +72,31 @@ describe("grpoUpdate", () => {
     expect(kls[5]!).toBeLessThan(kls[0]! * 0.9);
     await Promise.all([model.release(), ref.release()]);
   });
+
+  it("scores guided rollouts under their mask: generation and update agree, forced tokens carry no gradient", async () => {
+    const model = TransformerModel.init(config, 11);
+    const prompt: PromptItem[] = [{ token: 2 }, { token: 5 }, { token: 9 }];
+    // The guide allows even ids only, and only id 12 at the third step (a forced token).
+    const allow = (t: number, generated: readonly number[]) => (generated.length === 2 ? t === 12 : t % 2 === 0);
+    const gen = await model.generate(prompt, { maxNewTokens: 4, temperature: 1, rng: new Rng(3), allow });
+    expect(gen.tokens[2]).toBe(12);
+    expect(gen.tokens.every((t) => t % 2 === 0)).toBe(true);
+    expect(gen.masks?.length).toBe(4);
+    expect(gen.logprobs[2]).toBeCloseTo(0, 6); // forced: probability 1 under the guided distribution
+    const unguided = await model.generate(prompt, { maxNewTokens: 4, temperature: 1, rng: new Rng(3) });
+    expect(unguided.masks).toBeUndefined();
+    const row: TrainRow = { items: [...prompt, ...gen.tokens.map((token) => ({ token }))], train: [0, 0, 0, 1, 1, 1, 1], sampledLogprobs: gen.logprobs, advantage: 1, guideMasks: gen.masks! };
+    const st = await grpoUpdate([row], model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    expect(st.logprobGap!).toBeLessThan(1e-4); // the update rebuilt the guided distribution exactly
+    const unmasked = await grpoUpdate([{ ...row, guideMasks: undefined }], TransformerModel.init(config, 11), null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    expect(unmasked.logprobGap!).toBeGreaterThan(0.1);
+    // Only forced tokens: log-prob 0 whatever the weights, so the update moves nothing.
+    const forced = TransformerModel.init(config, 11);
+    const before = Object.fromEntries(Object.entries(forced.params).map(([k, v]) => [k, Float32Array.from(v)]));
+    const only = (t: number) => Uint8Array.from({ length: config.vocabSize }, (_, v) => (v === t ? 1 : 0));
+    await grpoUpdate([{ ...row, sampledLogprobs: [0, 0, 0, 0], guideMasks: gen.tokens.map(only) }], forced, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    for (const [k, v] of Object.entries(before)) expect(Array.from(forced.params[k]!), k).toEqual(Array.from(v));
+    await model.release();
+    await forced.release();
+  });
 });

@@ -94,6 +94,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
         text,
         tokenIds: gen.tokens,
         logprobs: gen.logprobs,
+        ...(gen.masks ? { guideMasks: gen.masks } : {}),
         usage: { promptTokens: prompt.length, completionTokens: gen.tokens.length },
         ...(warnings.length ? { warnings } : {}),
       };

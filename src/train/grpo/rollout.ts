@@ -22,6 +22,7 @@ export interface RecordedTurn {
   input: PolicyInput;
   tokenIds: number[];
   logprobs: number[];
+  guideMasks?: (Uint8Array | null)[];
 }
 
 export interface RolloutSpec {
@@ -58,7 +59,7 @@ export function recording(inner: Policy): { policy: Policy; turns: RecordedTurn[
     ...(inner.overrides ? { overrides: inner.overrides } : {}),
     async step(input, opts): Promise<PolicyStep> {
       const out = await inner.step(input, opts);
-      turns.push({ input, tokenIds: out.tokenIds ?? [], logprobs: out.logprobs ?? [] });
+      turns.push({ input, tokenIds: out.tokenIds ?? [], logprobs: out.logprobs ?? [], ...(out.guideMasks ? { guideMasks: out.guideMasks } : {}) });
       return out;
     },
   };

@@ -9,8 +9,9 @@ import { buildContext, contextFromInput, toPrompt } from "../../policy/tiny/sequ
 import type { TrainablePolicy } from "./rollout.js";
 
 /**
- * Guided or not, the log-probs returned are the model's own over the whole vocabulary (the guide
- * only masks what may be sampled), so the update's recomputed log-probs match them.
+ * Guided, the policy returns each token's log-prob under the guided (masked, renormalized)
+ * distribution and the mask (PolicyStep.guideMasks); the update adds the same mask to the logits
+ * (GrpoBatch.logitBias), so its recomputed log-probs match the sampled ones either way.
  */
 export function tinyTrainable(loaded: LoadedTiny, opts: { maxNewTokens?: number; guided?: boolean } = {}): TrainablePolicy {
   const { model, tokenizer } = loaded;

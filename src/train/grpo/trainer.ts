@@ -130,7 +130,7 @@ export async function grpoStep(p: TrainerParts, step: number, signal?: AbortSign
     for (const t of r.turns) {
       if (t.tokenIds.length === 0) continue;
       const row = p.trainable.row(t.input, t.tokenIds);
-      rows.push({ ...row, sampledLogprobs: t.logprobs, advantage: g.advantages[k % G]! });
+      rows.push({ ...row, sampledLogprobs: t.logprobs, advantage: g.advantages[k % G]!, ...(t.guideMasks ? { guideMasks: t.guideMasks } : {}) });
     }
   });
 

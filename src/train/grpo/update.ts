@@ -5,7 +5,7 @@
  * token-mean over the whole batch (micro-batch gradients weighted by their token share), global
  * grad-norm clipping and the scheduled learning rate.
  */
-import { packSequences, type AdamW, type GrpoBatch, type ParamStore, type PromptItem, type TransformerModel } from "../../nn/index.js";
+import { GUIDE_BIAS, packSequences, type AdamW, type GrpoBatch, type ParamStore, type PromptItem, type TransformerModel } from "../../nn/index.js";
 
 /** One policy turn as a training row. */
 export interface TrainRow {
@@ -17,6 +17,8 @@ export interface TrainRow {
   sampledLogprobs: readonly number[];
   /** The trajectory's group-normalized advantage. */
   advantage: number;
+  /** Guided rollouts: per generated token, the allowed token ids (null = none masked); the update then scores the guided distribution. */
+  guideMasks?: readonly (Uint8Array | null)[];
 }
 
 export interface UpdateOptions {
@@ -79,27 +81,33 @@ async function prepare(rows: readonly TrainRow[], model: TransformerModel, ref: 
   const n = packed.batch * packed.seq;
   const sampled = new Float32Array(n);
   const advantages = new Float32Array(n);
+  const V = model.config.vocabSize;
+  // Position t's logits predict item t+1: a generated token's mask biases the position before it.
+  const logitBias = rows.some((r) => r.guideMasks?.some((m) => m)) ? new Float32Array(n * V) : undefined;
   rows.forEach((row, b) => {
     let j = 0;
     for (let t = 0; t + 1 < row.items.length; t++) {
       if (!row.train[t + 1]) continue;
       const i = b * packed.seq + t;
+      const mask = row.guideMasks?.[j];
+      if (logitBias && mask) for (let v = 0; v < V; v++) if (!mask[v]) logitBias[i * V + v] = GUIDE_BIAS;
       sampled[i] = row.sampledLogprobs[j++] ?? 0;
       advantages[i] = row.advantage;
     }
     if (j !== row.sampledLogprobs.length) throw new Error(`row ${b}: ${j} generated positions but ${row.sampledLogprobs.length} sampled log-probs`);
   });
   let old: Float32Array = sampled;
+  const scored = logitBias ? { ...packed, logitBias } : packed;
   if (o.oldLogprobs === "recompute" || gap.max !== null) {
-    const fresh = await model.logprobs(packed);
+    const fresh = await model.logprobs(scored);
     for (let i = 0; i < n; i++) if (packed.lossMask[i]) gap.max = Math.max(gap.max ?? 0, Math.abs(fresh[i]! - sampled[i]!));
     if (o.oldLogprobs === "recompute") old = fresh;
   }
   // With beta = 0 the reference is still fed (when given) so the reported KL measures the drift.
-  const refLogprobs = ref ? await ref.logprobs(packed) : new Float32Array(n);
+  const refLogprobs = ref ? await ref.logprobs(scored) : new Float32Array(n);
   let tokens = 0;
   for (let i = 0; i < n; i++) tokens += packed.lossMask[i]!;
-  return { batch: { ...packed, oldLogprobs: old, refLogprobs, advantages }, tokens };
+  return { batch: { ...scored, oldLogprobs: old, refLogprobs, advantages }, tokens };
 }
 
 /**
