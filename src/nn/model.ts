@@ -262,9 +262,10 @@ export class TransformerModel {
       }
       const temperature = opts.temperature ?? 1;
       const mask = opts.allow && temperature > 0 ? allowedMask(V, result.tokens, opts.allow) : null;
-      const tok = mask ? sampleToken(maskLogits(last, mask), temperature, opts.topP ?? 1, opts.rng) : opts.allow ? greedyAllowed(last, result.tokens, opts.allow) : sampleToken(last, temperature, opts.topP ?? 1, opts.rng);
+      const scored = mask ? maskLogits(last, mask) : last;
+      const tok = opts.allow && !mask && temperature <= 0 ? greedyAllowed(last, result.tokens, opts.allow) : sampleToken(scored, temperature, opts.topP ?? 1, opts.rng);
       result.tokens.push(tok);
-      result.logprobs.push(logSoftmaxAt(mask ? maskLogits(last, mask) : last, 0, V, tok));
+      result.logprobs.push(logSoftmaxAt(scored, 0, V, tok));
       if (opts.allow && temperature > 0) (result.masks ??= []).push(mask);
       seq.push({ token: tok });
       if (opts.stopTokens?.includes(tok)) break;

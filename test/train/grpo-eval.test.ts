@@ -27,7 +27,7 @@ describe("GRPO validation", () => {
   it("rollouts decode guided on request: fewer rejected calls, and the update scores the guided distribution they sampled", async () => {
     const fx = await grpoFixture();
     const work = tmpDir("fm-grpo-rollout-");
-    type Row = { invalidCallsPerQuestion: number; update: { logprobGap: number } };
+    type Row = { invalidCallsPerQuestion: number; accuracy: number; byLook: { lookedShare: number; looked: number | null; guessed: number | null }; update: { logprobGap: number } };
     const rows: Row[] = [];
     for (const guided of [true, false]) {
       const out = join(work, String(guided));
@@ -41,5 +41,12 @@ describe("GRPO validation", () => {
     expect(g.invalidCallsPerQuestion).toBeLessThan(u.invalidCallsPerQuestion);
     // Sampled (guided, masked) log-probs equal the update's recomputed ones under the same masks.
     expect(Math.abs(g.update.logprobGap)).toBeLessThan(1e-3);
+    // Accuracy split by whether the rollout looked adds back up to the step's accuracy.
+    for (const r of rows) {
+      const { lookedShare: s, looked, guessed } = r.byLook;
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+      expect(Math.abs(r.accuracy - (s * (looked ?? 0) + (1 - s) * (guessed ?? 0)))).toBeLessThan(1e-3);
+    }
   }, 300_000);
 });

@@ -41,13 +41,13 @@ export const GrpoConfigSchema = z
         maxVisualTokens: z.number().int().positive().default(256),
         maxFramesPerCall: z.number().int().min(1).max(64).default(16),
         /**
-         * Rollouts decode guided (src/agent/guide.ts: only tokens that keep the turn parseable).
-         * Off by default: the stored and recomputed log-probs are the model's own, unmasked
-         * ones, so a token the mask forced (improbable to the model) enters the PPO ratio as if the
-         * model had chosen it. Measured from the skip-look fine-tune (session 7, seed 1, 10 min):
-         * guided rollouts spiked the KL to 5 and never learnt to look again (1.0 turns); unguided
-         * ones kept the KL under 0.22 and tried looks again (1.34 turns); test accuracy 31.7% vs
-         * 28.3% (4 answers of 120, one seed: no measured difference).
+         * Rollouts decode guided (src/agent/guide.ts: only tokens that keep the turn parseable), and
+         * the update scores the guided distribution they sampled: each token's mask travels with it
+         * and is added to the logits as a bias, so ratio, KL and entropy compare like with like and a
+         * forced token (one allowed) carries no gradient. Session 7 recomputed unmasked log-probs
+         * instead: forced tokens entered the ratio as improbable choices and the KL spiked to 5.
+         * Off by default (the unguided runs of sessions 7-9 stay reproducible); docs/training.md,
+         * session 10, measures both from the skip-look fine-tune.
          */
         guided: z.boolean().default(false),
         /** Rollouts run at once (model calls and ffmpeg overlap). */

@@ -18,6 +18,11 @@ export interface RolloutStats {
   reward: { mean: number; std: number; parts: Record<RewardPart, number | null> };
   accuracy: number;
   accuracyByStart: Record<string, number>;
+  /**
+   * Rollouts that made a valid call vs those that answered from the start's frames: their share
+   * and accuracy (null when none). Whether looking pays in the rollouts is what RL learns from.
+   */
+  byLook: { lookedShare: number; looked: number | null; guessed: number | null };
   answerRate: number;
   turns: number;
   visualTokens: number;
@@ -56,11 +61,14 @@ export function rolloutStats(rs: readonly GradedRollout[]): RolloutStats {
     perRung[c.rung] = (perRung[c.rung] ?? 0) + 1;
   }
   const judged = calls.filter((c) => c.newEvidence !== null);
+  const accuracyOf = (xs: readonly GradedRollout[]) => (xs.length ? r4(mean(xs.map((r) => (r.ctx.correct ? 1 : 0)))) : null);
+  const looked = rs.filter((r) => r.ctx.calls.length > 0);
   return {
     rollouts: n,
     reward: { mean: r4(m), std: r4(Math.sqrt(mean(totals.map((t) => (t - m) ** 2)))), parts },
-    accuracy: r4(mean(rs.map((r) => (r.ctx.correct ? 1 : 0)))),
+    accuracy: accuracyOf(rs) ?? 0,
     accuracyByStart: Object.fromEntries(Object.entries(byStart).map(([k, v]) => [k, r4(mean(v))])),
+    byLook: { lookedShare: r4(looked.length / Math.max(1, n)), looked: accuracyOf(looked), guessed: accuracyOf(rs.filter((r) => r.ctx.calls.length === 0)) },
     answerRate: r4(mean(rs.map((r) => (r.ctx.record.answer !== null ? 1 : 0)))),
     turns: r4(mean(rs.map((r) => r.ctx.record.turns.length))),
     visualTokens: r4(mean(rs.map((r) => r.ctx.record.tokens.visual))),
