@@ -7,7 +7,7 @@
 // Every combination of --stems, --cells and --layers is one model.
 // Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2]
 //        [--rung low|high|full] [--close low|high|full]
-//        [--view evidence|turn|mixed] [--optionText] [--steps 600] [--train 2000] [--test 200]
+//        [--view evidence|turn|mixed] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     plot: { type: 'string', default: '' },
     view: { type: 'string', default: 'evidence' },
     optionText: { type: 'boolean', default: false },
+    think: { type: 'boolean', default: false },
     rung: { type: 'string', default: '' },
     close: { type: 'string', default: '' },
   },
@@ -71,7 +72,8 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     const drill = await drillTurns(s, index);
     const last = drill.turns.at(-1)!;
     if (drill.evidenceSeen === false) return null;
-    return tag(toExample(contextFromInput(last.input), item.answer));
+    // --think: the whole turn (think + answer) is the target; its exact match is what greedy decoding writes.
+    return tag(values.think ? turnExample(contextFromInput(last.input), last.text, tok) : toExample(contextFromInput(last.input), item.answer));
   }
   return tag(toExample(readingContext(item, scene, viewRungs), item.answer));
 }
@@ -93,7 +95,7 @@ const build = async (s: number, n: number, views: View[]) => {
 const testView: View = values.view === 'evidence' ? 'evidence' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
-console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, think included)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {

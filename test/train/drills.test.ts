@@ -122,6 +122,31 @@ describe("SFT drills (rendered in-process)", () => {
     expect(covers(makeItem(5, "train", 18).item, missed[2]!.input.evidence)).toBe(true);
   });
 
+  it("count: the answer turn counts one flash at a time, each at the first frame of its run, pointing at frames in view", async () => {
+    const tok = Tokenizer.build(["flash at s , The circle flashes times."], { frameRefs: 16 });
+    let listed = 0;
+    for (const index of [1, 7, 13, 19]) {
+      const { item } = makeItem(5, "train", index);
+      expect(item.meta.family).toBe("count");
+      const { turns, evidenceSeen } = await drillTurns(5, index);
+      const last = turns.at(-1)!;
+      const view = last.input.evidence;
+      const lit = view.map((f) => item.evidence!.some((e) => f.timestamp >= e.start - 1e-6 && f.timestamp <= e.end + 1e-6));
+      const runs = lit.filter((on, i) => on && !lit[i - 1]).length;
+      const steps = [...last.text.matchAll(/flash (\d+) at (\d+\.\d) s/g)];
+      if (evidenceSeen && runs === Number(item.answer)) {
+        listed++;
+        expect(steps.map((m) => Number(m[1]))).toEqual(Array.from({ length: runs }, (_, k) => k + 1));
+        // Every listed time is a frame in view, so it becomes that frame's reference.
+        const ids = tok.encode(last.text, view.map((f) => f.timestamp)).ids;
+        expect(ids.filter((id) => tok.isRef(id))).toHaveLength(runs);
+      } else expect(steps).toEqual([]); // a list that would not add up is not taught
+      expect(last.text).toContain(`The circle flashes ${item.answer} times.</think>`);
+      expect(last.text).toContain(`<answer>${item.answer}</answer>`);
+    }
+    expect(listed).toBeGreaterThanOrEqual(3);
+  });
+
   it("order: the teacher looks again at just the last red clip frame and the first of the next colour", async () => {
     const [seed, index] = [5, 2];
     const { item } = makeItem(seed, "train", index);

@@ -58,6 +58,8 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
   if (!m.success) throw new FramemindError("FM_ERR_POLICY_CONFIG", { policy: "teacher", reason: `item '${item.id}' lacks synthetic meta (family, cue): ${m.error.issues[0]?.message}` });
   const { family, cue, text } = m.data;
   const inCue = (f: EvidenceFrame) => f.timestamp >= cue.start - 1e-6 && f.timestamp < cue.end;
+  /** The frame shows one of the evidence intervals (count: a flash), judged at its own time. */
+  const isLit = (f: EvidenceFrame) => (item.evidence ?? []).some((e) => f.timestamp >= e.start - 1e-6 && f.timestamp <= e.end + 1e-6);
   const optionText = (letter: string) => {
     const o = item.options?.find((x) => x.startsWith(`${letter}. `));
     return o === undefined ? letter : optionWords(o);
@@ -68,8 +70,14 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     switch (family) {
       case "flash-digit":
         return answer(`The digit on the sign is ${item.answer}.`);
-      case "count":
-        return answer(`The circle flashes ${item.answer} times.`);
+      case "count": {
+        // Counting lit runs among 16 frames in one step stays at chance (session 9's probe); one
+        // flash at a time is a pointing step: "flash k at <the first frame of run k>", then k.
+        const starts = frames.filter((f, i) => isLit(f) && !(i > 0 && isLit(frames[i - 1]!)));
+        // Only a list that adds up to the answer is taught (flashes one frame apart merge in view).
+        const steps = starts.length === Number(item.answer) ? starts.map((f, i) => `flash ${i + 1} at ${f1(f.timestamp)} s , `).join("") : "";
+        return answer(`${steps}The circle flashes ${item.answer} times.`);
+      }
       case "order":
         return answer(`Right after red comes ${optionText(item.answer)}, option ${item.answer}.`);
       case "when": {
