@@ -43,6 +43,7 @@ export {
 export {
   TransformerModel,
   sampleToken,
+  nucleusMask,
   packSequences,
   GUIDE_BIAS,
   type PackRow,

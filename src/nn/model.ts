@@ -74,7 +74,7 @@ export interface GenerateOptions {
   maxNewTokens: number;
   /** 0 = greedy. Default 1. */
   temperature?: number;
-  /** Nucleus mass. Default 1 (off). */
+  /** Nucleus mass. Default 1 (off). Applied as a mask (GenerateResult.masks), as the guide's is. */
   topP?: number;
   rng: Rng;
   stopTokens?: readonly number[];
@@ -93,7 +93,7 @@ export interface GenerateResult {
   tokens: number[];
   /** Log-prob of each generated token under the untempered (guided, when masked) model distribution. */
   logprobs: number[];
-  /** With `allow` and temperature > 0: per token, 1 for each allowed token id, or null when nothing was masked. */
+  /** Sampled with `allow` or topP < 1: per token, 1 for each token id the guide and the nucleus kept, or null when nothing was masked. */
   masks?: (Uint8Array | null)[];
 }
 
@@ -261,12 +261,16 @@ export class TransformerModel {
         last = logits.subarray((seq.length - 1) * V, seq.length * V);
       }
       const temperature = opts.temperature ?? 1;
-      const mask = opts.allow && temperature > 0 ? allowedMask(V, result.tokens, opts.allow) : null;
+      const topP = opts.topP ?? 1;
+      const sampled = temperature > 0;
+      let mask = opts.allow && sampled ? allowedMask(V, result.tokens, opts.allow) : null;
+      // The nucleus is a mask like the guide's: the log-prob and the trainer see the distribution sampled.
+      if (sampled && topP < 1) mask = nucleusMask(mask ? maskLogits(last, mask) : last, temperature, topP);
       const scored = mask ? maskLogits(last, mask) : last;
-      const tok = opts.allow && !mask && temperature <= 0 ? greedyAllowed(last, result.tokens, opts.allow) : sampleToken(scored, temperature, opts.topP ?? 1, opts.rng);
+      const tok = opts.allow && !mask && !sampled ? greedyAllowed(last, result.tokens, opts.allow) : sampleToken(scored, temperature, opts.rng);
       result.tokens.push(tok);
       result.logprobs.push(logSoftmaxAt(scored, 0, V, tok));
-      if (opts.allow && temperature > 0) (result.masks ??= []).push(mask);
+      if (sampled && (opts.allow || topP < 1)) (result.masks ??= []).push(mask);
       seq.push({ token: tok });
       if (opts.stopTokens?.includes(tok)) break;
     }
@@ -396,29 +400,39 @@ function maskLogits(logits: Float32Array, mask: Uint8Array): Float32Array {
   return logits.map((x, t) => (mask[t] ? x : x + GUIDE_BIAS));
 }
 
-/** Temperature + nucleus (top-p) sampling; temperature 0 is argmax. */
-export function sampleToken(logits: Float32Array, temperature: number, topP: number, rng: Rng): number {
+/** Temperature sampling; temperature 0 is argmax. */
+export function sampleToken(logits: Float32Array, temperature: number, rng: Rng): number {
   const V = logits.length;
   if (temperature <= 0) {
     let best = 0;
     for (let j = 1; j < V; j++) if (logits[j]! > logits[best]!) best = j;
     return best;
   }
+  return rng.categorical(temperedProbs(logits, temperature));
+}
+
+function temperedProbs(logits: Float32Array, temperature: number): Float64Array {
   let max = -Infinity;
-  for (let j = 0; j < V; j++) max = Math.max(max, logits[j]!);
-  const probs = new Float64Array(V);
-  let sum = 0;
-  for (let j = 0; j < V; j++) sum += probs[j] = Math.exp((logits[j]! - max) / temperature);
-  if (topP < 1) {
-    const order = Array.from({ length: V }, (_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
-    let mass = 0;
-    const keep = new Float64Array(V);
-    for (const j of order) {
-      keep[j] = probs[j]!;
-      mass += probs[j]! / sum;
-      if (mass >= topP) break;
-    }
-    return rng.categorical(keep);
+  for (let j = 0; j < logits.length; j++) max = Math.max(max, logits[j]!);
+  return Float64Array.from(logits, (x) => Math.exp((x - max) / temperature));
+}
+
+/**
+ * The nucleus (top-p): the most likely tokens at this temperature whose mass first reaches topP
+ * (ties by id), as a mask (1 = kept); null when every token is kept.
+ */
+export function nucleusMask(logits: Float32Array, temperature: number, topP: number): Uint8Array | null {
+  const probs = temperedProbs(logits, temperature);
+  const sum = probs.reduce((a, b) => a + b, 0);
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  const keep = new Uint8Array(probs.length);
+  let mass = 0;
+  let n = 0;
+  for (const j of order) {
+    keep[j] = 1;
+    n++;
+    mass += probs[j]! / sum;
+    if (mass >= topP) break;
   }
-  return rng.categorical(probs);
+  return n === probs.length ? null : keep;
 }

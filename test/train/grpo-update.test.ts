@@ -99,4 +99,24 @@ describe("grpoUpdate", () => {
     await model.release();
     await forced.release();
   });
+
+  it("top-p rollouts: the nucleus is a mask, so the update rebuilds the distribution sampled", async () => {
+    const { nucleusMask } = await import("../../src/nn/index.js");
+    // The nucleus keeps the most likely tokens until their mass reaches top-p, at the temperature.
+    const logits = Float32Array.from([0, Math.log(4), Math.log(3), Math.log(2)]); // probs 0.1 .4 .3 .2
+    expect(Array.from(nucleusMask(logits, 1, 0.6)!)).toEqual([0, 1, 1, 0]);
+    expect(Array.from(nucleusMask(logits, 1, 0.75)!)).toEqual([0, 1, 1, 1]);
+    expect(nucleusMask(logits, 1, 0.95)).toBeNull();
+    expect(Array.from(nucleusMask(logits, 0.25, 0.6)!)).toEqual([0, 1, 0, 0]); // colder: one token holds 0.6
+    const model = TransformerModel.init(config, 11);
+    const prompt: PromptItem[] = [{ token: 2 }, { token: 5 }, { token: 9 }];
+    const gen = await model.generate(prompt, { maxNewTokens: 6, temperature: 1, topP: 0.3, rng: new Rng(5) });
+    expect(gen.masks?.length).toBe(6);
+    gen.tokens.forEach((t, j) => expect(gen.masks![j]?.[t] ?? 1).toBe(1));
+    expect(gen.masks!.some((m) => m !== null && m.reduce((a, b) => a + b, 0) < config.vocabSize)).toBe(true);
+    const row: TrainRow = { items: [...prompt, ...gen.tokens.map((token) => ({ token }))], train: [0, 0, 0, 1, 1, 1, 1, 1, 1], sampledLogprobs: gen.logprobs, advantage: 1, guideMasks: gen.masks! };
+    const st = await grpoUpdate([row], model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    expect(st.logprobGap!).toBeLessThan(1e-4);
+    await model.release();
+  });
 });
