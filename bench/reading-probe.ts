@@ -69,10 +69,10 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
   if (view === 'turn') {
     // The teacher's answer turn as the agent loop shows it: question, history, its last look.
     // Items whose look missed the evidence are skipped: their answer is not in view.
-    const drill = await drillTurns(s, index);
+    const drill = await drillTurns(s, index, { countSteps: values.think });
     const last = drill.turns.at(-1)!;
     if (drill.evidenceSeen === false) return null;
-    // --think: the whole turn (think + answer) is the target; its exact match is what greedy decoding writes.
+    // --think: the whole turn (think + answer, count counting step by step) is the target; its exact match is what greedy decoding writes.
     return tag(values.think ? turnExample(contextFromInput(last.input), last.text, tok) : toExample(contextFromInput(last.input), item.answer));
   }
   return tag(toExample(readingContext(item, scene, viewRungs), item.answer));

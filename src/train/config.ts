@@ -89,6 +89,8 @@ export const DataConfig = z
          * and reading views are short (~50-200 tokens), so these steps are cheap.
          */
         readingWarmup: z.number().int().min(0).default(0),
+        /** Count's answer turn counts one flash at a time, each at the first frame of its run (session 11; docs/model.md). */
+        countSteps: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

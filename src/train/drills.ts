@@ -45,6 +45,8 @@ export interface DrillOptions {
   reading?: boolean;
   /** Option answers name the option's text (turnExample). */
   optionText?: boolean;
+  /** The teacher counts one flash at a time in count's answer turn (CueTeacherOptions). */
+  countSteps?: boolean;
 }
 
 /**
@@ -77,9 +79,10 @@ export interface Drill {
 }
 
 /** The cue teacher's turns on one rendered item: each turn's input and text. */
-export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws"> = {}): Promise<Drill> {
+export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws" | "countSteps"> = {}): Promise<Drill> {
   const { item, scene } = makeItem(seed, "train", index);
-  const teacher = opts.flaws ? withFlaws(createCueTeacher(item), item.id, opts.flaws) : createCueTeacher(item);
+  const cue = createCueTeacher(item, { countSteps: opts.countSteps ?? false });
+  const teacher = opts.flaws ? withFlaws(cue, item.id, opts.flaws) : cue;
   const frame = sceneRenderer(scene);
   const duration = scene.frameCount / scene.fps;
   // The uniform baseline looks once (its frames, tolerant) and must answer.

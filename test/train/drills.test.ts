@@ -128,8 +128,10 @@ describe("SFT drills (rendered in-process)", () => {
     for (const index of [1, 7, 13, 19]) {
       const { item } = makeItem(5, "train", index);
       expect(item.meta.family).toBe("count");
-      const { turns, evidenceSeen } = await drillTurns(5, index);
+      const { turns, evidenceSeen } = await drillTurns(5, index, { countSteps: true });
       const last = turns.at(-1)!;
+      // Without the option, the answer turn names the count (the shipped model's recipes).
+      expect((await drillTurns(5, index)).turns.at(-1)!.text).toBe(`<think>The circle flashes ${item.answer} times.</think>\n<answer>${item.answer}</answer>`);
       const view = last.input.evidence;
       const lit = view.map((f) => item.evidence!.some((e) => f.timestamp >= e.start - 1e-6 && f.timestamp <= e.end + 1e-6));
       const runs = lit.filter((on, i) => on && !lit[i - 1]).length;

@@ -53,7 +53,16 @@ const f1 = (t: number) => t.toFixed(1);
 /** Times are taken at 0.1 s and never past the video's last 0.1 s. */
 const floor1 = (t: number) => Math.floor(t * 10 + 1e-6) / 10;
 
-export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta" | "evidence">): Policy {
+export interface CueTeacherOptions {
+  /**
+   * Count's answer turn counts one flash at a time ("flash k at <first frame of run k>", then k)
+   * instead of naming the count (session 11). Off by default: the shipped model's recipes were
+   * written without it and reproduce.
+   */
+  countSteps?: boolean;
+}
+
+export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta" | "evidence">, opts: CueTeacherOptions = {}): Policy {
   const m = Meta.safeParse(item.meta);
   if (!m.success) throw new FramemindError("FM_ERR_POLICY_CONFIG", { policy: "teacher", reason: `item '${item.id}' lacks synthetic meta (family, cue): ${m.error.issues[0]?.message}` });
   const { family, cue, text } = m.data;
@@ -75,7 +84,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         // flash at a time is a pointing step: "flash k at <the first frame of run k>", then k.
         const starts = frames.filter((f, i) => isLit(f) && !(i > 0 && isLit(frames[i - 1]!)));
         // Only a list that adds up to the answer is taught (flashes one frame apart merge in view).
-        const steps = starts.length === Number(item.answer) ? starts.map((f, i) => `flash ${i + 1} at ${f1(f.timestamp)} s , `).join("") : "";
+        const steps = opts.countSteps && starts.length === Number(item.answer) ? starts.map((f, i) => `flash ${i + 1} at ${f1(f.timestamp)} s , `).join("") : "";
         return answer(`${steps}The circle flashes ${item.answer} times.`);
       }
       case "order":
