@@ -9,6 +9,10 @@ export const rungSchema = (ladder: LadderName) =>
 
 export const round1 = (t: number) => Math.round(t * 10) / 10;
 
+/** A call names frames by their times, or by an interval and a count: never both. */
+const FORMS = [["timestamps"], ["start", "end", "count"]] as const;
+const uses = (a: Record<string, unknown>, form: readonly string[]) => form.some((k) => a[k] !== undefined);
+
 const schema = (ladder: LadderName) =>
   z
     .object({
@@ -19,7 +23,7 @@ const schema = (ladder: LadderName) =>
       rung: rungSchema(ladder),
       mode: z.enum(["exact", "tolerant"]).default("exact").describe("exact: the frame shown at t; tolerant: nearest keyframe (faster)"),
     })
-    .refine((a) => (a.timestamps !== undefined) !== (a.start !== undefined || a.end !== undefined || a.count !== undefined), {
+    .refine((a) => uses(a, FORMS[0]) !== uses(a, FORMS[1]), {
       message: "give either timestamps, or start, end and count",
     })
     .refine((a) => a.timestamps !== undefined || (a.start !== undefined && a.end !== undefined && a.count !== undefined), {
@@ -32,6 +36,7 @@ export const getFramesTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
   name: "get_frames",
   description: "Look at frames of the video: at given timestamps, or `count` frames spread over [start, end], at a resolution rung. Returns the frames with their real timestamps and visual-token cost.",
   schema,
+  forms: FORMS,
   async run(video, args, ctx) {
     const r = await getFrames(
       {

@@ -36,6 +36,11 @@ export interface Tool<S extends z.ZodType, O> {
   description: string;
   /** Input schema as the policy sees it (no `video`). */
   schema: (ladder: LadderName) => S;
+  /**
+   * Argument keys that belong to alternative forms of the call (keys of two forms never together).
+   * The schema's refinement is built from it, and guided decoding follows it (src/agent/guide.ts).
+   */
+  forms?: readonly (readonly string[])[];
   run(video: string, args: z.infer<S>, ctx: ToolContext): Promise<O>;
 }
 

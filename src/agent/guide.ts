@@ -207,13 +207,17 @@ function array(c: Cursor, s: GuideSchema): void {
 /** The schema a key's value must fit, given the values written before it (an interval's end after its start). */
 type Bounds = (key: string, schema: GuideSchema, written: Readonly<Record<string, unknown>>) => GuideSchema;
 
-function object(c: Cursor, s: GuideSchema, bounds?: Bounds): void {
+/** A key that belongs to a form of the call other than one already begun (Tool.forms). */
+const otherForm = (forms: readonly (readonly string[])[], key: string, seen: ReadonlySet<string>) =>
+  forms.some((f) => f.includes(key) && forms.some((g) => g !== f && g.some((k) => seen.has(k))));
+
+function object(c: Cursor, s: GuideSchema, bounds?: Bounds, forms: readonly (readonly string[])[] = []): void {
   const props = s.properties ?? {};
   const seen = new Set<string>();
   const written: Record<string, unknown> = {};
   c.lit("{");
   items(c, "}", () => {
-    const k = stringOf(c, Object.keys(props).filter((p) => !seen.has(p)));
+    const k = stringOf(c, Object.keys(props).filter((p) => !seen.has(p) && !otherForm(forms, p, seen)));
     seen.add(k);
     c.ws();
     c.lit(":");
@@ -246,9 +250,10 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   field("arguments");
   const at = c.i;
   // Tools the protocol knows are validated as the parser will; others (a chat client's) by schema only.
-  const known = limits !== undefined && POLICY_TOOLS.some((t) => t.name === name);
-  object(c, chosen.parameters as GuideSchema, known ? timeBounds(limits) : undefined);
-  if (known && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
+  const known = limits !== undefined ? POLICY_TOOLS.find((t) => t.name === name) : undefined;
+  // A call that mixed two forms could never validate, and would be found out only as it closed.
+  object(c, chosen.parameters as GuideSchema, known && limits ? timeBounds(limits) : undefined, known && "forms" in known ? known.forms : []);
+  if (known && limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
   c.lit("}");
 }

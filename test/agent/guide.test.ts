@@ -88,6 +88,20 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.ok(clip + '"start":20,"end":1')).toBe(true);
   });
 
+  it("with limits, a call's keys stay in one of its forms (get_frames: times, or an interval and a count)", () => {
+    const bounded = turnGuide(tools, limits);
+    const frames = '<think></think><tool_call>{"name":"get_frames","arguments":{';
+    // Measured on 0.5.0 (val 300): 41 of 48 turns that never closed had mixed the two forms.
+    expect(bounded.ok(frames + '"timestamps":[1.2],"count')).toBe(false);
+    expect(bounded.ok(frames + '"timestamps":[1.2],"rung":"low","start')).toBe(false);
+    expect(bounded.ok(frames + '"start":1,"end":2,"timestamps')).toBe(false);
+    expect(bounded.ok(frames + '"start":1,"rung":"low","count":4,"e')).toBe(true);
+    expect(bounded.complete(frames + '"start":1,"rung":"low","count":4,"end":2}}</tool_call>')).toBe(true);
+    expect(bounded.complete(frames + '"timestamps":[1.2],"mode":"exact","rung":"low"}}</tool_call>')).toBe(true);
+    // Without limits (a chat client's call) only the schema applies.
+    expect(guide.ok(frames + '"timestamps":[1.2],"count')).toBe(true);
+  });
+
   it("the turn that must answer (no tools) admits only an answer", () => {
     expect(answerOnly.ok("<think>x</think>\n<tool_call>")).toBe(false);
     expect(answerOnly.ok("<think>x</think>\n<tool")).toBe(false);
