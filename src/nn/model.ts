@@ -234,7 +234,12 @@ export class TransformerModel {
     return out;
   }
 
-  /** Generate text tokens after a (text + visual) prompt, batch size 1. */
+  /**
+   * Generate text tokens after a (text + visual) prompt, batch size 1. With `allow`, a step where
+   * the guide allows nothing (a dead end: e.g. `,"` where the only keys left are words the
+   * vocabulary cannot write) takes the previous token back and bans it there, up to
+   * MAX_BACKTRACKS times per call; only then does a step run unguided.
+   */
   async generate(prompt: readonly PromptItem[], opts: GenerateOptions): Promise<GenerateResult> {
     const useCache = opts.useCache ?? true;
     const V = this.config.vocabSize;
@@ -243,9 +248,14 @@ export class TransformerModel {
     const kvSession = useCache ? await this.session('fwd:kv', () => buildForwardGraph(this.config, { kvCache: true })) : null;
     let cache: Record<string, TensorValue> | null = null;
     let fed = 0; // prompt items already in the cache
+    // Per generated position: the logits it was chosen from and the tokens banned there (guided only).
+    const seen: Float32Array[] = [];
+    const banned: Set<number>[] = [];
+    let backtracks = 0;
     for (let step = 0; step < opts.maxNewTokens && seq.length < this.config.maxSeq; step++) {
       let last: Float32Array;
-      if (kvSession) {
+      if (seen[step]) last = seen[step]!;
+      else if (kvSession) {
         const items = seq.slice(fed);
         if (!cache) cache = this.emptyCache();
         const out = await kvSession.run({ ...this.paramFeeds(), ...this.seqFeeds(itemsBatch(items, fed)), ...cache });
@@ -255,19 +265,37 @@ export class TransformerModel {
           cache[`past_v.${l}`] = out[`present_v.${l}`]!;
         }
         fed = seq.length;
-        last = (out['logits']!.data as Float32Array).subarray((items.length - 1) * V, items.length * V);
+        last = (out['logits']!.data as Float32Array).slice((items.length - 1) * V, items.length * V);
       } else {
         const logits = await this.logits(itemsBatch(seq, 0));
-        last = logits.subarray((seq.length - 1) * V, seq.length * V);
+        last = logits.slice((seq.length - 1) * V, seq.length * V);
       }
+      if (opts.allow) seen[step] = last;
+      const ban = banned[step];
+      const allow = opts.allow && ban ? (t: number, g: readonly number[]) => !ban.has(t) && opts.allow!(t, g) : opts.allow;
       const temperature = opts.temperature ?? 1;
       const topP = opts.topP ?? 1;
       const sampled = temperature > 0;
-      let mask = opts.allow && sampled ? allowedMask(V, result.tokens, opts.allow) : null;
+      // Greedy asks the guide about the best tokens first; sampling needs the whole mask.
+      const greedy = allow && !sampled ? greedyAllowed(last, result.tokens, allow) : undefined;
+      const allowed = allow && sampled ? allowedMask(V, result.tokens, allow) : allow && greedy === undefined ? DEAD_END : null;
+      if (allowed === DEAD_END && step > 0 && backtracks < MAX_BACKTRACKS) {
+        backtracks++;
+        step -= 2; // the loop's step++ lands on the previous position
+        const back = result.tokens.pop()!;
+        result.logprobs.pop();
+        result.masks?.pop();
+        seq.pop();
+        seen.length = banned.length = step + 2;
+        (banned[step + 1] ??= new Set()).add(back);
+        if (cache && fed > seq.length) [cache, fed] = [truncateCache(cache, seq.length), seq.length];
+        continue;
+      }
+      let mask = sampled && allowed instanceof Uint8Array ? allowed : null;
       // The nucleus is a mask like the guide's: the log-prob and the trainer see the distribution sampled.
       if (sampled && topP < 1) mask = nucleusMask(mask ? maskLogits(last, mask) : last, temperature, topP);
       const scored = mask ? maskLogits(last, mask) : last;
-      const tok = opts.allow && !mask && !sampled ? greedyAllowed(last, result.tokens, opts.allow) : sampleToken(scored, temperature, opts.rng);
+      const tok = greedy ?? sampleToken(scored, temperature, opts.rng);
       result.tokens.push(tok);
       result.logprobs.push(logSoftmaxAt(scored, 0, V, tok));
       if (sampled && (opts.allow || topP < 1)) (result.masks ??= []).push(mask);
@@ -382,17 +410,35 @@ function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number)
 }
 
 /** Greedy guided step: candidates best-first, the first allowed one (the best overall when none is). */
-function greedyAllowed(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): number {
+/** The most likely token the guide allows; undefined at a dead end. */
+function greedyAllowed(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): number | undefined {
   const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
-  return order.find((t) => allow(t, generated)) ?? order[0]!;
+  return order.find((t) => allow(t, generated));
 }
 
-/** 1 per allowed token id; null when the guide masks nothing, or everything (that step runs unguided). */
-function allowedMask(V: number, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): Uint8Array | null {
+/** Backtracks one generate() call may take before a dead end runs unguided (bounds the guide's work). */
+export const MAX_BACKTRACKS = 64;
+const DEAD_END = 'dead end';
+
+/** 1 per allowed token id; null when the guide masks nothing; DEAD_END when it allows nothing. */
+function allowedMask(V: number, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): Uint8Array | null | typeof DEAD_END {
   const m = new Uint8Array(V);
   let n = 0;
   for (let t = 0; t < V; t++) n += m[t] = allow(t, generated) ? 1 : 0;
-  return n === 0 || n === V ? null : m;
+  return n === 0 ? DEAD_END : n === V ? null : m;
+}
+
+/** The KV cache of the first `len` positions (layout [1, heads, T, headDim]). */
+function truncateCache(cache: Record<string, TensorValue>, len: number): Record<string, TensorValue> {
+  const out: Record<string, TensorValue> = {};
+  for (const [name, v] of Object.entries(cache)) {
+    const [b, h, T, d] = v.dims as [number, number, number, number];
+    const data = v.data as Float32Array;
+    const cut = new Float32Array(b * h * len * d);
+    for (let k = 0; k < b * h; k++) cut.set(data.subarray(k * T * d, k * T * d + len * d), k * len * d);
+    out[name] = f32(cut, [b, h, len, d]);
+  }
+  return out;
 }
 
 /** The logits with GUIDE_BIAS added on masked tokens: the same numbers the training graph's logit_bias gives. */

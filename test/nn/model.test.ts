@@ -201,6 +201,31 @@ describe('transformer', () => {
     await model.release();
   });
 
+  it('a guide dead end takes the previous token back and bans it there, with or without the KV cache', async () => {
+    const model = TransformerModel.init(tinyConfig, 11, { threads: 1 });
+    const prompt: PromptItem[] = [{ token: 1 }, { token: 4 }, { token: 7 }];
+    for (const temperature of [0, 1]) {
+      const free = await model.generate(prompt, { maxNewTokens: 5, temperature, rng: new Rng(3), allow: () => true });
+      const g0 = free.tokens[0]!;
+      // After g0 nothing may follow (a dead end found one token late); after any other first token, only 5 then 6.
+      const allow = (t: number, g: readonly number[]) => (g.length === 0 ? true : g[0] === g0 ? false : g.length === 1 ? t === 5 : t === 6);
+      const runs = await Promise.all([true, false].map((useCache) => model.generate(prompt, { maxNewTokens: 4, temperature, rng: new Rng(3), allow, useCache })));
+      for (const r of runs) {
+        expect(r.tokens[0]).not.toBe(g0);
+        expect(r.tokens.slice(1)).toEqual([5, 6, 6]);
+        expect(r.logprobs).toHaveLength(4);
+        if (temperature > 0) expect(r.masks![0]![g0]).toBe(0); // the banned token is outside the distribution sampled
+      }
+      // The truncated cache gives the same continuation as recomputing without it.
+      expect(runs[0]!.tokens).toEqual(runs[1]!.tokens);
+      runs[0]!.logprobs.forEach((x, i) => expect(Math.abs(x - runs[1]!.logprobs[i]!)).toBeLessThan(1e-4));
+    }
+    // A guide that allows nothing after the first token ends its backtracks and runs unguided: no hang.
+    const stuck = await model.generate(prompt, { maxNewTokens: 3, temperature: 0, rng: new Rng(3), allow: (_t, g) => g.length === 0 });
+    expect(stuck.tokens).toHaveLength(3);
+    await model.release();
+  });
+
   it('overfits a fixed batch', async () => {
     const model = TransformerModel.init(tinyConfig, 5, { threads: 1 });
     const batch = tinyBatch(6, 4, 12);
