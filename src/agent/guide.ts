@@ -20,7 +20,7 @@
  * be wrong (measured: 0.3.0 wrote 'left sign:"}9' and the like for a third of its `change`
  * answers).
  */
-import { lastCallTime, optionWords, validateCall, type CallLimits } from "./protocol.js";
+import { callCost, lastCallTime, optionWords, validateCall, type CallLimits } from "./protocol.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
 
 /** The parts of a JSON schema the guide follows. */
@@ -252,24 +252,37 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   // Tools the protocol knows are validated as the parser will; others (a chat client's) by schema only.
   const known = limits !== undefined ? POLICY_TOOLS.find((t) => t.name === name) : undefined;
   // A call that mixed two forms could never validate, and would be found out only as it closed.
-  object(c, chosen.parameters as GuideSchema, known && limits ? timeBounds(limits) : undefined, known && "forms" in known ? known.forms : []);
+  object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits) : undefined, known && "forms" in known ? known.forms : []);
   if (known && limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
   c.lit("}");
 }
 
 /**
- * Bounds the parser would enforce only once the call closes, applied while its times are written:
- * no time after the video's last 0.1 s, and an interval's end after its start (either order). Without
- * them a call could commit to a start past its end and then find no valid way to close (measured:
- * 9 of 120 test questions stalled in their first call so, 0.4.0 before this rule).
+ * Bounds the parser would enforce only once the call closes, applied while the call is written:
+ * no time after the video's last 0.1 s, an interval's end after its start (either order), and no
+ * more frames than the budget left pays for at the rung written (nor a rung it cannot pay for at
+ * the frames written). Without them a call could commit to what cannot close (measured: 9 of 120
+ * test questions stalled on times, 0.4.0 before the time rule; 12 turns of 300 val questions on
+ * `full`-rung calls, 0.5.0 before the budget rule) and end in junk.
  */
-function timeBounds(limits: CallLimits): Bounds {
+function callBounds(tool: string, limits: CallLimits): Bounds {
   const last = lastCallTime(limits);
   const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
+  const fits = (frames: number, rung: string) => callCost(tool, frames, rung, limits) <= limits.remainingVisualTokens;
+  /** Frames the budget pays for at a rung (0: not even one). */
+  const affordable = (rung: string) => {
+    let n = 0;
+    while (n < limits.maxFramesPerCall && fits(n + 1, rung)) n++;
+    return n;
+  };
   return (key, s, written) => {
     const other = written[key === "start" ? "end" : "start"];
-    if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last) };
+    const rung = typeof written["rung"] === "string" ? written["rung"] : undefined;
+    const frames = Array.isArray(written["timestamps"]) ? written["timestamps"].length : typeof written["count"] === "number" ? written["count"] : undefined;
+    if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}) };
+    if (key === "count" && rung) return cap(s, affordable(rung));
+    if (key === "rung" && s.enum) return { ...s, enum: s.enum.filter((r) => typeof r === "string" && affordable(r) >= (frames ?? 1)) };
     // 0.1 s apart at least, with room for float error (38.0 + 0.1 is a hair above 38.1).
     if (key === "start") return cap(s, typeof other === "number" ? Math.min(last, other - 0.1 + 1e-9) : last);
     if (key === "end") return { ...cap(s, last), ...(typeof other === "number" ? { minimum: Math.max(s.minimum ?? -Infinity, other + 0.1 - 1e-9) } : {}) };

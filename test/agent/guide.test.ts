@@ -102,6 +102,19 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.ok(frames + '"timestamps":[1.2],"count')).toBe(true);
   });
 
+  it("with limits, no more frames than the budget left pays for at the rung written, nor a rung it cannot pay for", () => {
+    const tight = turnGuide(tools, { ...limits, remainingVisualTokens: 40 }); // 224x224: low 4, high 16, full 64 tokens a frame
+    const frames = '<think></think><tool_call>{"name":"get_frames","arguments":{';
+    expect(["1]", "1,2]", "1,2,3"].map((t) => tight.ok(frames + '"rung":"high","timestamps":[' + t))).toEqual([true, true, false]);
+    expect(["l", "h", "f"].map((r) => tight.ok(frames + '"timestamps":[1,2,3],"rung":"' + r))).toEqual([true, false, false]);
+    expect(tight.ok(frames + '"rung":"full"')).toBe(false); // not even one frame at 64 tokens
+    const clip = '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"end":5,';
+    expect(tight.ok(clip + '"rung":"low","count":8')).toBe(true);
+    expect(tight.ok(clip + '"count":16,"rung":"h')).toBe(false);
+    // Without limits only the schema applies.
+    expect(guide.ok(frames + '"rung":"high","timestamps":[1,2,3')).toBe(true);
+  });
+
   it("the turn that must answer (no tools) admits only an answer", () => {
     expect(answerOnly.ok("<think>x</think>\n<tool_call>")).toBe(false);
     expect(answerOnly.ok("<think>x</think>\n<tool")).toBe(false);
