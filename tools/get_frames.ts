@@ -26,7 +26,7 @@ const schema = (ladder: LadderName) =>
     .refine((a) => uses(a, FORMS[0]) !== uses(a, FORMS[1]), {
       message: "give either timestamps, or start, end and count",
     })
-    .refine((a) => a.timestamps !== undefined || (a.start !== undefined && a.end !== undefined && a.count !== undefined), {
+    .refine((a) => uses(a, FORMS[0]) || FORMS[1].every((k) => a[k] !== undefined), {
       message: "an interval needs start, end and count",
     });
 

@@ -252,7 +252,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   // Tools the protocol knows are validated as the parser will; others (a chat client's) by schema only.
   const known = limits !== undefined ? POLICY_TOOLS.find((t) => t.name === name) : undefined;
   // A call that mixed two forms could never validate, and would be found out only as it closed.
-  object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits) : undefined, known && "forms" in known ? known.forms : []);
+  object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits) : undefined, known?.forms ?? []);
   if (known && limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
   c.lit("}");
@@ -266,14 +266,20 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
  * test questions stalled on times, 0.4.0 before the time rule; 12 turns of 300 val questions on
  * `full`-rung calls, 0.5.0 before the budget rule) and end in junk.
  */
+const affordableFrames = new WeakMap<CallLimits, Map<string, number>>();
+
 function callBounds(tool: string, limits: CallLimits): Bounds {
   const last = lastCallTime(limits);
   const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
-  const fits = (frames: number, rung: string) => callCost(tool, frames, rung, limits) <= limits.remainingVisualTokens;
-  /** Frames the budget pays for at a rung (0: not even one). */
+  /** Frames the budget pays for at a rung (0: not even one); counted once per guide, as every candidate token re-checks the call. */
+  const known = affordableFrames.get(limits) ?? new Map<string, number>();
+  affordableFrames.set(limits, known);
   const affordable = (rung: string) => {
-    let n = 0;
-    while (n < limits.maxFramesPerCall && fits(n + 1, rung)) n++;
+    let n = known.get(`${tool} ${rung}`);
+    if (n === undefined) {
+      for (n = 0; n < limits.maxFramesPerCall && callCost(tool, n + 1, rung, limits) <= limits.remainingVisualTokens; n++);
+      known.set(`${tool} ${rung}`, n);
+    }
     return n;
   };
   return (key, s, written) => {

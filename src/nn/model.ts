@@ -252,6 +252,9 @@ export class TransformerModel {
     const seen: Float32Array[] = [];
     const banned: Set<number>[] = [];
     let backtracks = 0;
+    const temperature = opts.temperature ?? 1;
+    const topP = opts.topP ?? 1;
+    const sampled = temperature > 0;
     for (let step = 0; step < opts.maxNewTokens && seq.length < this.config.maxSeq; step++) {
       let last: Float32Array;
       if (seen[step]) last = seen[step]!;
@@ -273,9 +276,6 @@ export class TransformerModel {
       if (opts.allow) seen[step] = last;
       const ban = banned[step];
       const allow = opts.allow && ban ? (t: number, g: readonly number[]) => !ban.has(t) && opts.allow!(t, g) : opts.allow;
-      const temperature = opts.temperature ?? 1;
-      const topP = opts.topP ?? 1;
-      const sampled = temperature > 0;
       // Greedy asks the guide about the best tokens first; sampling needs the whole mask.
       const greedy = allow && !sampled ? greedyAllowed(last, result.tokens, allow) : undefined;
       const allowed = allow && sampled ? allowedMask(V, result.tokens, allow) : allow && greedy === undefined ? DEAD_END : null;
