@@ -4,8 +4,8 @@
 // shipped shape is trained on these for each patch stem given, side by side in one run, and its
 // exact-match accuracy on held-out items is printed as it learns (teacher-forced argmax of every
 // answer token). If a stem cannot learn this, no amount of agent data will teach it to read.
-// Every combination of --stems, --cells and --layers is one model.
-// Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2]
+// Every combination of --stems, --cells, --layers and --motion is one model.
+// Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2] [--motion 0,1]
 //        [--rung low|high|full] [--close low|high|full]
 //        [--view evidence|turn|mixed] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     stems: { type: 'string', default: '0,16' },
     cells: { type: 'string', default: '0' },
     layers: { type: 'string', default: '2' },
+    motion: { type: 'string', default: '0' },
     steps: { type: 'string', default: '600' },
     train: { type: 'string', default: '2000' },
     test: { type: 'string', default: '200' },
@@ -46,7 +47,9 @@ const { values } = parseArgs({
 const families = values.families.split(',') as Family[];
 for (const f of families) if (!FAMILIES.includes(f)) throw new Error(`unknown family ${f} (one of ${FAMILIES.join(', ')})`);
 const list = (s: string) => s.split(',').map(Number);
-const variants = list(values.stems).flatMap((stemChannels) => list(values.cells).flatMap((patchCells) => list(values.layers).map((nLayers) => ({ stemChannels, patchCells, nLayers }))));
+const variants = list(values.stems).flatMap((stemChannels) =>
+  list(values.cells).flatMap((patchCells) => list(values.layers).flatMap((nLayers) => list(values.motion).map((m) => ({ stemChannels, patchCells, nLayers, patchMotion: m > 0 })))),
+);
 const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.steps, values.train, values.test, values.batch, values.lr, values.seed, values.threads, values.evalEvery].map(Number) as [number, number, number, number, number, number, number, number];
 
 // evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
@@ -127,7 +130,7 @@ for (const v of variants) {
   const config = parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v });
   const model = TransformerModel.init(config, seed, { threads });
   const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set([...noDecayParams(config), 'tok_emb']) });
-  const name = [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), `${v.nLayers} layers`].join(', ');
+  const name = [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), ...(v.patchMotion ? ['motion'] : []), `${v.nLayers} layers`].join(', ');
   const curve: (typeof curves)[string] = (curves[name] = []);
   const progress = new Progress(name, steps);
   const s0 = performance.now();

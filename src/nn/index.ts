@@ -27,6 +27,7 @@ export {
   countParams,
   noDecayParams,
   initParams,
+  addMotion,
   growLayers,
   buildTrainGraph,
   buildForwardGraph,

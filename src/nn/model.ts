@@ -32,6 +32,8 @@ export interface SequenceBatch {
   patchTimes?: Float32Array;
   /** [NV] cell of each visual token in its frame (models with patchCells; default 0). */
   patchCells?: Int32Array;
+  /** [NV] row of the same cell in the previous frame, or its own row (models with patchMotion; default own row). */
+  patchPrev?: Int32Array;
   /** Default 0..T-1 in each row. */
   positions?: Int32Array;
 }
@@ -68,7 +70,17 @@ export interface StepResult {
 }
 
 /** A text token, or a visual token (patch + time; `token` is added to it when the model has patchTokens). */
-export type PromptItem = { token: number } | { patch: Float32Array; time: number; token?: number; /** cell in its frame (patchCells models) */ cell?: number };
+export type PromptItem =
+  | { token: number }
+  | {
+      patch: Float32Array;
+      time: number;
+      token?: number;
+      /** cell in its frame (patchCells models) */
+      cell?: number;
+      /** visual items back to the same cell in the previous frame (patchMotion models); absent or 0: none */
+      back?: number;
+    };
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -152,12 +164,16 @@ export class TransformerModel {
     let times = b.patchTimes ?? new Float32Array(0);
     check('patchCells', b.patchCells, nv);
     let cells = b.patchCells ?? new Int32Array(nv);
+    check('patchPrev', b.patchPrev, nv);
+    let prev = this.config.patchMotion ? (b.patchPrev ?? Int32Array.from({ length: nv }, (_, i) => i)) : new Int32Array(0);
+    if (prev.some((k) => k < 0 || k >= nv)) throw new Error(`patchPrev: rows must be in 0..${nv - 1}`);
     if (nv === 0) {
       // One dummy row (never referenced) avoids zero-sized tensors in the graph.
       nv = 1;
       patches = new Float32Array(P);
       times = new Float32Array(1);
       cells = new Int32Array(1);
+      prev = new Int32Array(1);
     }
     const maxCell = this.config.patchCells - 1;
     if (maxCell >= 0 && cells.some((k) => k < 0 || k > maxCell)) cells = cells.map((k) => Math.min(Math.max(k, 0), maxCell));
@@ -168,6 +184,7 @@ export class TransformerModel {
       patches: f32(patches, [nv, P]),
       patch_times: f32(times, [nv]),
       ...(this.config.patchCells ? { patch_cells: i32(cells, [nv]) } : {}),
+      ...(this.config.patchMotion ? { patch_prev: i32(prev, [nv]) } : {}),
     };
   }
 
@@ -366,8 +383,10 @@ export function packSequences(
   const patches: Float32Array[] = [];
   const times: number[] = [];
   const cells: number[] = [];
+  const prev: number[] = [];
   rows.forEach((row, b) => {
     const items = row.items;
+    const rowStart = patches.length;
     for (let t = 0; t < T; t++) {
       const i = b * T + t;
       positions[i] = (opts.positionOffset ?? 0) + t;
@@ -378,6 +397,9 @@ export function packSequences(
         patches.push(it.patch);
         times.push(it.time);
         cells.push(it.cell ?? 0);
+        // The previous frame's cell must be in this row (a chunk of a prompt may start mid-observation).
+        const p = patches.length - 1 - (it.back ?? 0);
+        prev.push(p >= rowStart ? p : patches.length - 1);
         slot[i] = patches.length;
       }
       const next = items[t + 1];
@@ -393,7 +415,7 @@ export function packSequences(
     flat.set(p, o);
     o += p.length;
   }
-  return { batch: B, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times), patchCells: Int32Array.from(cells), targets, lossMask };
+  return { batch: B, seq: T, tokens, patchSlot: slot, positions, patches: flat, patchTimes: Float32Array.from(times), patchCells: Int32Array.from(cells), patchPrev: Int32Array.from(prev), targets, lossMask };
 }
 
 /** A batch of one row from prompt items, positions starting at `offset`. */
@@ -409,7 +431,6 @@ function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number)
   return logits[off + idx]! - max - Math.log(sum);
 }
 
-/** Greedy guided step: candidates best-first, the first allowed one (the best overall when none is). */
 /** The most likely token the guide allows; undefined at a dead end. */
 function greedyAllowed(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): number | undefined {
   const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);

@@ -36,6 +36,13 @@ export const TransformerConfigSchema = z
      * patches must be inferred from absolute offsets. 0 (off) keeps older checkpoints loadable.
      */
     patchCells: z.number().int().nonnegative().default(0),
+    /**
+     * Motion: each visual token also adds a projection (`motion.w`) of its patch minus the same
+     * cell in the previous frame of its observation (input patch_prev; a first frame's own row, so
+     * zero). A flash, an onset or a changed sign is then a feature of one token instead of a
+     * comparison attention must learn across frames. false keeps older checkpoints loadable.
+     */
+    patchMotion: z.boolean().default(false),
   })
   .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' })
   .refine((c) => c.stemChannels === 0 || stemGrid(c) > 0, { message: 'with stemChannels, patchDim must be side*side*3 with side a multiple of stemCell' });
@@ -82,6 +89,7 @@ export function paramSpecs(c: TransformerConfig): ParamSpec[] {
     b('patch.b', D),
     w('time.w', [c.timeFeatures, D]),
     ...(c.patchCells ? [{ ...w('cell_emb', [c.patchCells, D]), noDecay: true }] : []),
+    ...(c.patchMotion ? [w('motion.w', [c.patchDim, D], 1 / Math.sqrt(c.patchDim))] : []),
   ];
   for (let l = 0; l < c.nLayers; l++) {
     const p = `h${l}`;
@@ -145,6 +153,12 @@ export function growLayers(c: TransformerConfig, params: ParamStore, add: number
   return { config, params: out };
 }
 
+/** The same model with motion features (patchMotion) whose projection starts at zero: outputs unchanged. */
+export function addMotion(c: TransformerConfig, params: ParamStore): { config: TransformerConfig; params: ParamStore } {
+  if (c.patchMotion) return { config: c, params };
+  return { config: { ...c, patchMotion: true }, params: { ...params, 'motion.w': new Float32Array(c.patchDim * c.dModel) } };
+}
+
 export type LossType = 'sft' | 'grpo';
 export interface GrpoLossOptions {
   epsLow: number;
@@ -169,6 +183,8 @@ interface SeqInputs {
   patchTimes: Tensor;
   /** Only for models with patchCells. */
   patchCells?: Tensor;
+  /** Only for models with patchMotion. */
+  patchPrev?: Tensor;
 }
 
 function seqInputs(g: Graph, c: TransformerConfig): SeqInputs {
@@ -179,6 +195,7 @@ function seqInputs(g: Graph, c: TransformerConfig): SeqInputs {
     patches: g.input('patches', 'float32', ['NV', c.patchDim]),
     patchTimes: g.input('patch_times', 'float32', ['NV']),
     ...(c.patchCells ? { patchCells: g.input('patch_cells', 'int32', ['NV']) } : {}),
+    ...(c.patchMotion ? { patchPrev: g.input('patch_prev', 'int32', ['NV']) } : {}),
   };
 }
 
@@ -216,6 +233,7 @@ function body(g: Graph, c: TransformerConfig, p: Map<string, Tensor>, x: SeqInpu
   const timeFeat = g.concat([g.sin(angles), g.cos(angles)], -1);
   let vis = g.add(g.add(g.matmul(stem(g, c, x.patches, P), P('patch.w')), P('patch.b')), g.matmul(timeFeat, P('time.w')));
   if (x.patchCells) vis = g.add(vis, g.gather(P('cell_emb'), x.patchCells));
+  if (x.patchPrev) vis = g.add(vis, g.matmul(g.sub(x.patches, g.gather(x.patches, x.patchPrev)), P('motion.w')));
   const table = g.concat([g.constant(new Float32Array(D), [1, D]), vis], 0);
   let tok = g.gather(P('tok_emb'), x.tokens);
   if (!c.patchTokens) tok = g.mul(tok, g.unsqueeze(g.cast(g.equal(x.patchSlot, g.constant(new Int32Array([0]), [], 'int32')), 'float32'), [-1]));
@@ -274,7 +292,7 @@ function stem(g: Graph, c: TransformerConfig, patches: Tensor, P: (n: string) =>
 
 /**
  * Training graph. Inputs: parameters (by name), tokens/positions/patch_slot [B,T] int32,
- * patches [NV,patchDim], patch_times [NV] (+ patch_cells [NV] with patchCells), targets [B,T] int32, loss_mask [B,T] float; for
+ * patches [NV,patchDim], patch_times [NV] (+ patch_cells [NV] with patchCells, patch_prev [NV] with patchMotion), targets [B,T] int32, loss_mask [B,T] float; for
  * 'grpo' also old_logprobs, ref_logprobs, advantages [B,T]. Outputs: loss, logprobs [B,T],
  * (grpo: clip_frac, kl, entropy), and `grad.<param>` for every parameter.
  * With `logitBias` the graph also takes logit_bias [B,T,V] (0 or very negative), added to the
@@ -328,7 +346,7 @@ export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: 
 }
 
 /**
- * Inference graph. Inputs: parameters, tokens/positions/patch_slot [B,T], patches, patch_times (+ patch_cells);
+ * Inference graph. Inputs: parameters, tokens/positions/patch_slot [B,T], patches, patch_times (+ patch_cells, patch_prev);
  * with kvCache also past_k.<l>, past_v.<l> [B,nHeads,P,dModel/nHeads]. Outputs: logits [B,T,V]
  * (and present_k.<l>, present_v.<l> [B,nHeads,P+T,Dh] with kvCache).
  */

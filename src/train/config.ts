@@ -37,6 +37,8 @@ export const ModelShape = z
     stemCell: z.number().int().positive().default(7),
     /** Learned embedding of each patch's cell in its frame (row * 16 + col): 256 covers 16x16 patches; 0 = off. */
     patchCells: z.number().int().min(0).default(0),
+    /** Each visual token also sees its patch minus the same cell of the previous frame (motion; transformer.ts patchMotion). */
+    patchMotion: z.boolean().default(false),
   })
   .strict()
   .prefault({});
@@ -159,6 +161,11 @@ export const SftConfigSchema = z
      * zero), so the fine-tune starts from the init model's exact outputs with more depth. 0 = none.
      */
     growLayers: z.number().int().min(0).max(8).default(0),
+    /**
+     * Give the `init` model motion features (model.patchMotion) with their projection at zero, so
+     * the fine-tune starts from the init model's exact outputs and learns to use them.
+     */
+    addMotion: z.boolean().default(false),
     model: ModelShape,
     optim: OptimConfig,
     data: DataConfig,
@@ -170,6 +177,7 @@ export const SftConfigSchema = z
     if (c.run.bestBy === "val_accuracy" && !c.data.valDataset) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_accuracy needs data.valDataset (or choose val_loss)" });
     if (c.data.requireEvidence && hasFlaws(c.data.drills)) ctx.addIssue({ code: "custom", path: ["data", "requireEvidence"], message: "would drop exactly the drills whose looks data.drills.wrongMoment / lowRung / skipLook spoil: turn one of them off" });
     if (c.growLayers && !c.init) ctx.addIssue({ code: "custom", path: ["growLayers"], message: "grows an init model: set `init` too" });
+    if (c.addMotion && !c.init) ctx.addIssue({ code: "custom", path: ["addMotion"], message: "adds motion to an init model: set `init` too (a fresh model takes model.patchMotion)" });
     if (!c.data.train && !c.init) ctx.addIssue({ code: "custom", path: ["data", "train"], message: "a fresh model builds its vocabulary from data.train: set it, or fine-tune an `init` model on drills" });
     if (c.run.bestBy === "val_loss" && !c.data.val) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_loss needs data.val" });
   });

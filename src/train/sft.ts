@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AdamW, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
+import { AdamW, addMotion, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
 import { setFrameCacheDir } from "../video/index.js";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.js";
@@ -213,7 +213,7 @@ interface TrainerState {
 /** The config shape of a loaded model (what `model` in an SFT config would have to say to build it). */
 function shapeOf(l: LoadedTiny): SftConfig["model"] {
   const m = l.model.config;
-  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs: l.tokenizer.frameRefs, stemChannels: m.stemChannels ?? 0, stemCell: m.stemCell ?? 7, patchCells: m.patchCells ?? 0 };
+  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs: l.tokenizer.frameRefs, stemChannels: m.stemChannels ?? 0, stemCell: m.stemCell ?? 7, patchCells: m.patchCells ?? 0, patchMotion: m.patchMotion ?? false };
 }
 
 /** The model shape a run folder was started with, if it has a config.json. */
@@ -232,7 +232,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const saved = opts.resume && cfg.init ? savedShape(cfg.run.out) : undefined;
   let initModel = cfg.init && !saved ? loadTiny(cfg.init) : undefined;
   if (saved) cfg = { ...cfg, model: saved };
-  else if (initModel) cfg = { ...cfg, model: { ...shapeOf(initModel), nLayers: initModel.model.config.nLayers + cfg.growLayers } };
+  else if (initModel) {
+    const shape = shapeOf(initModel);
+    cfg = { ...cfg, model: { ...shape, nLayers: shape.nLayers + cfg.growLayers, patchMotion: shape.patchMotion || cfg.addMotion } };
+  }
   const run = TrainRun.open({ dir: cfg.run.out, config: cfg as unknown as Record<string, unknown>, resume: opts.resume, keep: cfg.run.keepCheckpoints });
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
@@ -256,10 +259,11 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     run.truncateMetrics(state.step);
   } else if (cfg.init) {
     const l = (initModel ??= loadTiny(cfg.init));
-    const grown = growLayers(l.model.config, l.model.params, cfg.growLayers, new Rng(cfg.seed));
+    const deeper = growLayers(l.model.config, l.model.params, cfg.growLayers, new Rng(cfg.seed));
+    const grown = cfg.addMotion ? addMotion(deeper.config, deeper.params) : deeper;
     loaded = { model: new TransformerModel(grown.config, grown.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
-    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, layers: l.model.config.nLayers, grownTo: grown.config.nLayers, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
+    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, layers: l.model.config.nLayers, grownTo: grown.config.nLayers, motion: grown.config.patchMotion ? 1 : 0, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
     if (unknown.size) process.stderr.write(`warning: ${unknown.size} word(s) of the training data are not in ${cfg.init}'s vocabulary and train as <unk>: ${[...unknown].slice(0, 10).join(" ")}\n`);
   } else {
     const { frameRefs, ...shape } = cfg.model;

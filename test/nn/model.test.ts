@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/nn/adam.js';
-import { TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
+import { packSequences, TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
-import { countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
+import { addMotion, countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
 import { tinyBatch, tinyConfig } from './fixtures.js';
 
 const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
@@ -132,6 +132,35 @@ describe('transformer', () => {
     expect(() => growLayers(tinyConfig, model.params, -1, new Rng(1))).toThrow(/whole number/);
     await model.release();
     await deep.release();
+  });
+
+  it('patchMotion: a visual token sees its patch minus the previous frame\'s; gradients match; addMotion keeps outputs', async () => {
+    const c = parseTransformerConfig({ ...tinyConfig, patchMotion: true });
+    expect(paramSpecs(c).find((s) => s.name === 'motion.w')?.shape).toEqual([c.patchDim, c.dModel]);
+    const model = TransformerModel.init(c, 3, { threads: 1 });
+    // Each row's second visual token looks back at its first (rows 1 and 3 of patches).
+    const batch: SftBatch = { ...tinyBatch(2, 2, 8, c), patchPrev: Int32Array.from([0, 0, 2, 2]) };
+    await checkModelGrads(model, batch, ['motion.w', 'patch.w', 'h0.qkv.w']);
+    // Own rows (the default) make the difference zero: motion.w then has no gradient and no effect.
+    const still = await model.lossAndGrads(tinyBatch(2, 2, 8, c));
+    expect(Math.max(...still.grads['motion.w']!.map(Math.abs))).toBe(0);
+    expect((await model.lossAndGrads(batch)).loss).not.toBeCloseTo(still.loss, 5);
+    await expect(model.lossAndGrads({ ...batch, patchPrev: Int32Array.from([0, 0, 2, 4]) })).rejects.toThrow(/patchPrev/);
+    // addMotion on a trained model: same logits before fine-tuning, and motion.w learns.
+    const plain = TransformerModel.init(tinyConfig, 3, { threads: 1 });
+    const m = addMotion(tinyConfig, plain.params);
+    const moving = new TransformerModel(m.config, m.params, { threads: 1 });
+    const [a, b] = [await plain.logits(batch), await moving.logits(batch)];
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeLessThan(1e-5);
+    expect(Math.max(...(await moving.lossAndGrads(batch)).grads['motion.w']!.map(Math.abs))).toBeGreaterThan(0);
+    await Promise.all([model.release(), plain.release(), moving.release()]);
+  });
+
+  it('packSequences: a visual item\'s `back` points at the same cell of the previous frame in its own row', () => {
+    const v = (back?: number): PromptItem => ({ patch: new Float32Array(2), time: 0, ...(back ? { back } : {}) });
+    const b = packSequences([{ items: [{ token: 1 }, v(), v(), v(2), v(2)] }, { items: [v(1), v(), v(1)] }]);
+    // Row 0: rows 0,1 are frame 0; 2,3 frame 1 (back 2 -> 0,1). Row 1: `back` past its start stays on itself.
+    expect(Array.from(b.patchPrev!)).toEqual([0, 1, 0, 1, 4, 5, 5]);
   });
 
   it('GRPO gradients match finite differences; metrics are sane', async () => {

@@ -24,6 +24,15 @@ describe("turn sequence", () => {
     expect(built.items.every((it) => !("patch" in it) || it.token === undefined)).toBe(true);
   });
 
+  it("each patch of a later frame points back at the same cell of the previous one (motion); a new grid starts afresh", () => {
+    const tok = Tokenizer.build(texts, { frameRefs: 4 });
+    const wide = { timestamp: 4, width: 84, height: 28, rgb: Buffer.alloc(84 * 28 * 3, 9) };
+    const backs = buildContext({ ...ctx, frames: [frame(1), frame(2.5), wide] }, tok).items.flatMap((it) => ("patch" in it ? [it.back ?? 0] : []));
+    expect(backs).toEqual([0, 0, 2, 2, 0, 0, 0]);
+    const b = makeBatch([{ items: buildContext(ctx, tok).items, target: [tok.id("<eos>")] }], 448);
+    expect(Array.from(b.patchPrev!)).toEqual([0, 1, 0, 1]);
+  });
+
   it("an example's weight becomes the loss weight of its target tokens", () => {
     const tok = Tokenizer.build(texts, { frameRefs: 4 });
     const items = buildContext(ctx, tok).items;

@@ -85,7 +85,7 @@ export function patchFloats(p: Uint8Array): Float32Array {
 }
 
 /** A sequence item before floats: text token, or patch bytes with their time (and frame reference). */
-export type SeqItem = { token: number } | { patch: Uint8Array; time: number; token?: number; cell: number };
+export type SeqItem = { token: number } | { patch: Uint8Array; time: number; token?: number; cell: number; back?: number };
 
 export interface BuiltContext {
   items: SeqItem[];
@@ -122,6 +122,9 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
   if (f0) text(`${Math.floor(f0.width / PATCH)}x${Math.floor(f0.height / PATCH)}`);
   ctx.frames.forEach((f, k) => {
     const ref = tok.ref(k);
+    // Motion models compare each patch with the same cell of the previous frame when both frames share a grid.
+    const before = ctx.frames[k - 1];
+    const back = before && Math.floor(before.width / PATCH) === Math.floor(f.width / PATCH) && Math.floor(before.height / PATCH) === Math.floor(f.height / PATCH) ? Math.floor(f.width / PATCH) * Math.floor(f.height / PATCH) : 0;
     if (tok.frameRefs) items.push({ token: ref ?? tok.id("<frame>") });
     else {
       special("<frame>");
@@ -131,7 +134,7 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
     patchify(f).forEach((p, i) => {
       // Rows and columns past the 16th share the last one rather than alias another row's cells.
       const cell = Math.min(Math.floor(i / cols), CELL_STRIDE - 1) * CELL_STRIDE + Math.min(i % cols, CELL_STRIDE - 1);
-      items.push(ref === undefined ? { patch: p, time: f.timestamp, cell } : { patch: p, time: f.timestamp, token: ref, cell });
+      items.push({ patch: p, time: f.timestamp, cell, ...(ref === undefined ? {} : { token: ref }), ...(back ? { back } : {}) });
     });
   });
   special("<gen>");
@@ -140,7 +143,7 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
 
 /** Context items as the engine's prompt (patch floats materialized). */
 export function toPrompt(items: readonly SeqItem[]): PromptItem[] {
-  return items.map((it) => ("patch" in it ? { patch: patchFloats(it.patch), time: it.time, cell: it.cell, ...(it.token !== undefined ? { token: it.token } : {}) } : it));
+  return items.map((it) => ("patch" in it ? { ...it, patch: patchFloats(it.patch) } : it));
 }
 
 /** One training example: the context, then the target ids (the turn's text + <eos>). */
