@@ -105,12 +105,15 @@ describe("timeouts and cancellation", () => {
   });
 
   it("cancels a running request on abort", async () => {
-    await probe(good);
+    // One long GOP: frames near its end decode every frame before them, so the decode is still
+    // running when the 1 ms watch sees it (two frames of a small clip could finish in between).
+    const slow = await fixtureVideo({ width: 640, height: 480, fps: 25, frames: 250, gop: 250 });
+    await probe(slow);
     const ac = new AbortController();
     // A decode is running: an ffmpeg process, or the in-process decoder on a pool thread (both counted).
     const watch = setInterval(() => processStats().running > 0 && ac.abort(), 1);
     try {
-      await expect(getFrames({ video: good, at: [0.3, 1.7], resolution: low }, { signal: ac.signal, noCache: true })).rejects.toMatchObject({ code: "FM_ERR_CANCELLED" });
+      await expect(getFrames({ video: slow, at: [9.5, 9.9], resolution: low }, { signal: ac.signal, noCache: true })).rejects.toMatchObject({ code: "FM_ERR_CANCELLED" });
     } finally {
       clearInterval(watch);
     }
