@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AdamW, addMotion, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type TransformerConfig } from "../nn/index.js";
+import { AdamW, addMotion, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type ParamStore, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
 import { setFrameCacheDir } from "../video/index.js";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.js";
@@ -210,10 +210,16 @@ interface TrainerState {
   bestStep: number | null;
 }
 
-/** The config shape of a loaded model (what `model` in an SFT config would have to say to build it). */
-function shapeOf(l: LoadedTiny): SftConfig["model"] {
-  const m = l.model.config;
-  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs: l.tokenizer.frameRefs, stemChannels: m.stemChannels ?? 0, stemCell: m.stemCell ?? 7, patchCells: m.patchCells ?? 0, patchMotion: m.patchMotion ?? false };
+/** The config shape of a model (what `model` in an SFT config would have to say to build it). */
+function shapeOf(m: TransformerConfig, frameRefs: number): SftConfig["model"] {
+  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs, stemChannels: m.stemChannels, stemCell: m.stemCell, patchCells: m.patchCells, patchMotion: m.patchMotion };
+}
+
+/** The init model as fine-tuning starts from it: `growLayers` blocks and, with `addMotion`, motion features, all at the identity. */
+function grownInit(cfg: SftConfig): { init: LoadedTiny; grown: { config: TransformerConfig; params: ParamStore } } {
+  const init = loadTiny(cfg.init);
+  const deeper = growLayers(init.model.config, init.model.params, cfg.growLayers, new Rng(cfg.seed));
+  return { init, grown: cfg.addMotion ? addMotion(deeper.config, deeper.params) : deeper };
 }
 
 /** The model shape a run folder was started with, if it has a config.json. */
@@ -230,12 +236,9 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   // An init model brings its own shape: record that one (a bad path fails here, before any work).
   // A resumed init run reads it from its own config.json: the init folder may be gone by then.
   const saved = opts.resume && cfg.init ? savedShape(cfg.run.out) : undefined;
-  let initModel = cfg.init && !saved ? loadTiny(cfg.init) : undefined;
+  let fromInit = cfg.init && !saved ? grownInit(cfg) : undefined;
   if (saved) cfg = { ...cfg, model: saved };
-  else if (initModel) {
-    const shape = shapeOf(initModel);
-    cfg = { ...cfg, model: { ...shape, nLayers: shape.nLayers + cfg.growLayers, patchMotion: shape.patchMotion || cfg.addMotion } };
-  }
+  else if (fromInit) cfg = { ...cfg, model: shapeOf(fromInit.grown.config, fromInit.init.tokenizer.frameRefs) };
   const run = TrainRun.open({ dir: cfg.run.out, config: cfg as unknown as Record<string, unknown>, resume: opts.resume, keep: cfg.run.keepCheckpoints });
   const sessionOptions = cfg.run.threads ? { threads: cfg.run.threads } : {};
   const bestBy = cfg.run.bestBy === "auto" ? (cfg.data.valDataset ? "val_accuracy" : cfg.data.val ? "val_loss" : null) : cfg.run.bestBy;
@@ -258,9 +261,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
   } else if (cfg.init) {
-    const l = (initModel ??= loadTiny(cfg.init));
-    const deeper = growLayers(l.model.config, l.model.params, cfg.growLayers, new Rng(cfg.seed));
-    const grown = cfg.addMotion ? addMotion(deeper.config, deeper.params) : deeper;
+    const { init: l, grown } = (fromInit ??= grownInit(cfg));
     loaded = { model: new TransformerModel(grown.config, grown.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
     run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, layers: l.model.config.nLayers, grownTo: grown.config.nLayers, motion: grown.config.patchMotion ? 1 : 0, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });

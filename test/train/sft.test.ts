@@ -77,10 +77,13 @@ describe("sft", () => {
     // Drills only (no trajectory file): the init model's vocabulary covers them.
     await trainSft({ ...c, init: join(out, "final"), data: { ...c.data, train: "", val: "", drills: { ...c.data.drills, n: 2, seed: 5 } }, run: { ...c.run, out: `${dir}-drills`, steps: 2, evalEvery: 1000 } }, { quiet: true });
     expect(metrics(`${dir}-drills`).find((r) => r.kind === "drills")!.items).toBe(2);
-    // growLayers: one more block than the init model, starting from its exact outputs.
-    await trainSft({ ...c, init: join(out, "final"), growLayers: 1, run: { ...c.run, out: `${dir}-grow`, steps: 3, evalEvery: 1000 } }, { quiet: true });
+    // growLayers + addMotion: one more block and motion features, starting from the init model's exact outputs.
+    await trainSft({ ...c, init: join(out, "final"), growLayers: 1, addMotion: true, run: { ...c.run, out: `${dir}-grow`, steps: 3, evalEvery: 1000 } }, { quiet: true });
     const grown = metrics(`${dir}-grow`);
-    expect([grown.find((r) => r.kind === "init")!.grownTo, loadTiny(join(`${dir}-grow`, "final")).model.config.nLayers]).toEqual([c.model.nLayers + 1, c.model.nLayers + 1]);
+    const shipped = loadTiny(join(`${dir}-grow`, "final")).model;
+    expect([grown.find((r) => r.kind === "init")!.grownTo, shipped.config.nLayers]).toEqual([c.model.nLayers + 1, c.model.nLayers + 1]);
+    expect([grown.find((r) => r.kind === "init")!.motion, shipped.config.patchMotion, shipped.params["motion.w"]!.some((x) => x !== 0)]).toEqual([1, true, true]);
+    expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, addMotion: true })).toThrow(/addMotion.*set `init`/s);
     expect(grown.find((r) => r.kind === "train")!.loss!).toBeLessThan(first(out) * 0.7);
     expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, growLayers: 1 })).toThrow(/growLayers.*set `init`/s);
     // Resuming needs the run folder only: its config.json holds the (grown) shape, its checkpoint the weights.
