@@ -93,6 +93,11 @@ export const DataConfig = z
         readingWarmup: z.number().int().min(0).default(0),
         /** Count's answer turn counts one flash at a time, each at the first frame of its run (session 11; docs/model.md). */
         countSteps: z.boolean().default(false),
+        /**
+         * Relative share of each family among the n items (missing = 1; 0 = none of it): more
+         * items of a skill the mix under-trains, each one fresh (src/train/drills.ts drillIndices).
+         */
+        families: z.partialRecord(z.enum(FAMILIES), z.number().min(0)).default({}),
       })
       .strict()
       .prefault({}),

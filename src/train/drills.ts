@@ -14,6 +14,7 @@
  */
 import { inputLimits, parseTurn } from "../agent/protocol.js";
 import { makeItem } from "../../datasets/synth/generate.js";
+import { FAMILIES, type Family } from "../../datasets/synth/families.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
@@ -47,6 +48,29 @@ export interface DrillOptions {
   optionText?: boolean;
   /** The teacher counts one flash at a time in count's answer turn (CueTeacherOptions). */
   countSteps?: boolean;
+  /** Relative share of each family among the n items (missing = 1); see drillIndices. */
+  families?: Partial<Record<Family, number>>;
+}
+
+/**
+ * Which items (makeItem indices) n drills render. Item i is of family FAMILIES[i % 6], so equal
+ * weights give 0..n-1 (the data sets of earlier runs), and a family of weight w gets its share
+ * from its own indices (6k + its place): fresh items, never a repeat.
+ */
+export function drillIndices(n: number, families: Partial<Record<Family, number>> = {}): number[] {
+  const w = FAMILIES.map((f) => families[f] ?? 1);
+  if (w.every((x) => x === 1)) return Array.from({ length: n }, (_, i) => i);
+  const total = w.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) throw new RangeError("drill family weights must not all be 0");
+  // Largest remainder, so the quotas add up to n exactly.
+  const exact = w.map((x) => (n * x) / total);
+  const quota = exact.map(Math.floor);
+  const order = exact.map((x, f) => [x - Math.floor(x), f] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const short = n - quota.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < short; k++) quota[order[k]![1]]! += 1;
+  const out: number[] = [];
+  for (let f = 0; f < FAMILIES.length; f++) for (let k = 0; k < quota[f]!; k++) out.push(k * FAMILIES.length + f);
+  return out.sort((a, b) => a - b);
 }
 
 /**
@@ -136,7 +160,8 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
 /** Drill examples for SFT (one per teacher turn), built like every other example. */
 export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: number, onProgress?: (done: number, total: number) => void): Promise<Example[]> {
   const out: Example[] = [];
-  for (let i = 0; i < opts.n; i++) {
+  const indices = drillIndices(opts.n, opts.families);
+  for (const [done, i] of indices.entries()) {
     const drill = await drillTurns(opts.seed, i, opts);
     const eo = { optionText: opts.optionText ?? false };
     // requireEvidence drops the turns of a look that missed the evidence, not the reading view,
@@ -149,7 +174,7 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
       if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene), last, tok, eo), reading: true });
     }
     out.push(...examples.filter((e) => exampleLength(e) <= maxLen));
-    onProgress?.(i + 1, opts.n);
+    onProgress?.(done + 1, opts.n);
   }
   return out;
 }

@@ -282,11 +282,11 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const t0 = performance.now();
     const progress = new Progress("drills", cfg.data.drills.n);
     const uniform = framesRung(cfg.data.drills.uniform);
-    const { n, seed, reading, countSteps } = cfg.data.drills;
+    const { n, seed, reading, countSteps, families } = cfg.data.drills;
     const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed } } : {};
-    const drills = await drillExamples({ n, seed, reading, countSteps, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
+    const drills = await drillExamples({ n, seed, reading, countSteps, families, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
-    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, countSteps: countSteps ? 1 : 0, readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
+    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, countSteps: countSteps ? 1 : 0, families: JSON.stringify(families), readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }
   const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val", exampleOpts) : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { drillExamples, drillTurns, readingContext, READING_FAMILIES } from "../../src/train/drills.js";
+import { drillExamples, drillIndices, drillTurns, readingContext, READING_FAMILIES } from "../../src/train/drills.js";
 import { makeItem } from "../../datasets/synth/generate.js";
 import { readTrajectories, recordExamples, vocabularyTexts, withEvidenceSeen } from "../../src/train/sft.js";
 import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
@@ -37,6 +37,21 @@ describe("SFT drills (rendered in-process)", () => {
     const fromDrill = await drillExamples({ n: 6, seed: FIXTURE_SEED }, tok, 448);
     const fromRecs = (await Promise.all(recs.map((r) => recordExamples(r, tok)))).flat();
     expect(fromDrill.map((e) => e.target)).toEqual(fromRecs.map((e) => e.target));
+  });
+
+  it("family weights choose fresh items of each family in proportion; equal weights keep 0..n-1", () => {
+    expect(drillIndices(7)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(drillIndices(7, { count: 1 })).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const idx = drillIndices(80, { count: 3, order: 2, "small-code": 0 });
+    expect(idx.length).toBe(80);
+    expect(new Set(idx).size).toBe(80);
+    const fam = (i: number) => String(makeItem(9, "train", i).item.meta?.family);
+    const tally: Record<string, number> = {};
+    for (const i of idx) tally[fam(i)] = (tally[fam(i)] ?? 0) + 1;
+    // Weights 1, 3, 2, 0, 1, 1 over 8: 10, 30, 20, 0, 10, 10 items.
+    expect(tally).toEqual({ "flash-digit": 10, count: 30, order: 20, change: 10, when: 10 });
+    expect(drillIndices(5, { count: 1, order: 1, "flash-digit": 1, "small-code": 0, change: 0, when: 0 }).length).toBe(5);
+    expect(() => drillIndices(5, { count: 0, order: 0, "flash-digit": 0, "small-code": 0, change: 0, when: 0 })).toThrow(/must not all be 0/);
   });
 
   it("uniform drills are one answered turn over the uniform frames", async () => {
