@@ -84,7 +84,7 @@ export const TrajectorySchema = z.object({
   question: z.string(),
   options: z.array(z.string()).optional(),
   policy: z.object({ id: z.string(), modelVersion: z.string().optional(), settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional() }),
-  sampling: z.object({ temperature: z.number(), topP: z.number(), seed: z.number().int().optional() }).nullable(),
+  sampling: z.object({ temperature: z.number(), topP: z.number(), seed: z.number().int().optional(), sampleTokens: z.number().int().optional() }).nullable(),
   settings: z.object({
     ladder: z.string(),
     /** The first observation: uniform frames; `source` says who chose frames + rung (DRFS start, policy, default). */

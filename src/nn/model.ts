@@ -88,6 +88,13 @@ export interface GenerateOptions {
   temperature?: number;
   /** Nucleus mass. Default 1 (off). Applied as a mask (GenerateResult.masks), as the guide's is. */
   topP?: number;
+  /**
+   * Sampled generation draws only this many tokens and is greedy after them; a greedy token is
+   * reported as forced (GenerateResult.masks: one-hot, log-prob 0), so a trainer gives it no
+   * gradient. Why: a rollout explores the turn's opening (whether to look or answer) while the
+   * look's arguments stay the model's best (docs/training.md, session 13). Default: all.
+   */
+  sampleTokens?: number;
   rng: Rng;
   stopTokens?: readonly number[];
   /** Default true. */
@@ -105,7 +112,7 @@ export interface GenerateResult {
   tokens: number[];
   /** Log-prob of each generated token under the untempered (guided, when masked) model distribution. */
   logprobs: number[];
-  /** Sampled with `allow` or topP < 1: per token, 1 for each token id the guide and the nucleus kept, or null when nothing was masked. */
+  /** Sampled with `allow`, topP < 1 or sampleTokens: per token, 1 for each token id the guide and the nucleus kept (one id for a greedy token past sampleTokens), or null when nothing was masked. */
   masks?: (Uint8Array | null)[];
 }
 
@@ -293,9 +300,10 @@ export class TransformerModel {
       if (opts.allow) seen[step] = last;
       const ban = banned[step];
       const allow = opts.allow && ban ? (t: number, g: readonly number[]) => !ban.has(t) && opts.allow!(t, g) : opts.allow;
+      const explore = sampled && step < (opts.sampleTokens ?? Infinity);
       // Greedy asks the guide about the best tokens first; sampling needs the whole mask.
-      const greedy = allow && !sampled ? greedyAllowed(last, result.tokens, allow) : undefined;
-      const allowed = allow && sampled ? allowedMask(V, result.tokens, allow) : allow && greedy === undefined ? DEAD_END : null;
+      const greedy = allow && !explore ? greedyAllowed(last, result.tokens, allow) : undefined;
+      const allowed = allow && explore ? allowedMask(V, result.tokens, allow) : allow && greedy === undefined ? DEAD_END : null;
       if (allowed === DEAD_END && step > 0 && backtracks < MAX_BACKTRACKS) {
         backtracks++;
         step -= 2; // the loop's step++ lands on the previous position
@@ -308,14 +316,15 @@ export class TransformerModel {
         if (cache && fed > seq.length) [cache, fed] = [truncateCache(cache, seq.length), seq.length];
         continue;
       }
-      let mask = sampled && allowed instanceof Uint8Array ? allowed : null;
+      let mask = explore && allowed instanceof Uint8Array ? allowed : null;
       // The nucleus is a mask like the guide's: the log-prob and the trainer see the distribution sampled.
-      if (sampled && topP < 1) mask = nucleusMask(mask ? maskLogits(last, mask) : last, temperature, topP);
+      if (explore && topP < 1) mask = nucleusMask(mask ? maskLogits(last, mask) : last, temperature, topP);
+      if (sampled && !explore) mask = oneHot(V, greedy ?? sampleToken(last, 0, opts.rng));
       const scored = mask ? maskLogits(last, mask) : last;
-      const tok = greedy ?? sampleToken(scored, temperature, opts.rng);
+      const tok = greedy ?? sampleToken(scored, explore ? temperature : 0, opts.rng);
       result.tokens.push(tok);
       result.logprobs.push(logSoftmaxAt(scored, 0, V, tok));
-      if (sampled && (opts.allow || topP < 1)) (result.masks ??= []).push(mask);
+      if (sampled && (opts.allow || topP < 1 || opts.sampleTokens !== undefined)) (result.masks ??= []).push(mask);
       seq.push({ token: tok });
       if (opts.stopTokens?.includes(tok)) break;
     }
@@ -435,6 +444,12 @@ function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number)
 function greedyAllowed(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>): number | undefined {
   const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
   return order.find((t) => allow(t, generated));
+}
+
+function oneHot(V: number, token: number): Uint8Array {
+  const m = new Uint8Array(V);
+  m[token] = 1;
+  return m;
 }
 
 /** Backtracks one generate() call may take before a dead end runs unguided (bounds the guide's work). */

@@ -24,6 +24,11 @@ export interface Sampling {
   temperature: number;
   topP: number;
   seed?: number;
+  /**
+   * Tokens per turn drawn at the temperature; the rest of the turn is greedy, each such token
+   * reported as forced (a one-hot mask: no gradient in a trainer). Absent = every token.
+   */
+  sampleTokens?: number;
 }
 
 export interface StepOptions {

@@ -119,4 +119,25 @@ describe("grpoUpdate", () => {
     expect(st.logprobGap!).toBeLessThan(1e-4);
     await model.release();
   });
+
+  it("sampleTokens: a rollout draws the turn's first tokens and continues greedily, the greedy ones forced", async () => {
+    const model = TransformerModel.init(config, 11);
+    const prompt: PromptItem[] = [{ token: 2 }, { token: 5 }, { token: 9 }];
+    const gen = await model.generate(prompt, { maxNewTokens: 8, temperature: 3, sampleTokens: 2, rng: new Rng(7) });
+    // Past the first two, each token is the greedy continuation of what came before.
+    const greedy = await model.generate([...prompt, ...gen.tokens.slice(0, 2).map((token) => ({ token }))], { maxNewTokens: 6, temperature: 0, rng: new Rng(0) });
+    expect(gen.tokens.slice(2)).toEqual(greedy.tokens);
+    expect(gen.masks!.slice(0, 2)).toEqual([null, null]);
+    gen.masks!.slice(2).forEach((m, j) => expect([m!.reduce((a, b) => a + b, 0), m![gen.tokens[j + 2]!]]).toEqual([1, 1]));
+    expect(gen.logprobs.slice(2)).toEqual([0, 0, 0, 0, 0, 0]);
+    // A hot draw of 8 tokens differs from its greedy run somewhere (so the first two were drawn, not greedy).
+    const hot = await model.generate(prompt, { maxNewTokens: 8, temperature: 3, rng: new Rng(7) });
+    expect(hot.tokens.slice(0, 2)).toEqual(gen.tokens.slice(0, 2));
+    expect(hot.tokens).not.toEqual(gen.tokens);
+    // The update sees the forced tokens as such: only the drawn ones move the weights.
+    const row: TrainRow = { items: [...prompt, ...gen.tokens.map((token) => ({ token }))], train: [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1], sampledLogprobs: gen.logprobs, advantage: 1, guideMasks: gen.masks! };
+    const st = await grpoUpdate([row], model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    expect(st.logprobGap!).toBeLessThan(1e-4);
+    await model.release();
+  });
 });

@@ -82,6 +82,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
         maxNewTokens: Math.max(1, Math.min(maxNewTokens, room)),
         temperature: s?.temperature ?? 0,
         topP: s?.topP ?? 1,
+        ...(s?.sampleTokens !== undefined ? { sampleTokens: s.sampleTokens } : {}),
         rng: new Rng(turnSeed(s?.seed ?? 0, input.turn.index)),
         stopTokens: [eos],
         ...(allow ? { allow } : {}),

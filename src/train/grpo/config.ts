@@ -36,6 +36,13 @@ export const GrpoConfigSchema = z
         groupSize: z.number().int().min(2).default(8),
         temperature: z.number().min(0).default(1),
         topP: z.number().gt(0).max(1).default(1),
+        /**
+         * Tokens per turn drawn at the temperature, then greedy (forced: no gradient); 0 = all.
+         * The turn's opening is where it decides to look or to answer; drawn at temperature 1,
+         * a look's times and rung come out worse than the greedy model's (session 10: sampled
+         * looks answered no better than guesses), so the group could not see what looking is worth.
+         */
+        sampleTokens: z.number().int().min(0).default(0),
         ladder: LadderNameSchema.default("tiny"),
         maxTurns: z.number().int().min(1).max(16).default(4),
         maxVisualTokens: z.number().int().positive().default(256),

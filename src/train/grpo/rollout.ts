@@ -48,6 +48,8 @@ export interface RolloutSettings {
   timeoutMs: number;
   temperature: number;
   topP: number;
+  /** Tokens per turn sampled (Sampling.sampleTokens); 0 = all. */
+  sampleTokens: number;
 }
 
 /** Wraps a policy so every step's input and generated ids are kept, in turn order. */
@@ -85,7 +87,7 @@ export async function runRollout(spec: RolloutSpec, tp: TrainablePolicy, s: Roll
     ...(spec.item.options ? { options: spec.item.options } : {}),
     policy: rec.policy,
     settings: agentSettings(s, spec.start, "drfs"),
-    sampling: { temperature: s.temperature, topP: s.topP, seed: spec.seed },
+    sampling: { temperature: s.temperature, topP: s.topP, seed: spec.seed, ...(s.sampleTokens ? { sampleTokens: s.sampleTokens } : {}) },
     ...(signal ? { signal } : {}),
     item: { id: spec.item.id },
   });

@@ -78,7 +78,7 @@ export function rolloutSeed(seed: number, step: number, slot: number, i: number)
 
 export function rolloutSettings(c: GrpoConfig, temperature = c.rollout.temperature): RolloutSettings {
   const r = c.rollout;
-  return { ladder: r.ladder, maxTurns: r.maxTurns, maxVisualTokens: r.maxVisualTokens, maxFramesPerCall: r.maxFramesPerCall, timeoutMs: r.timeoutMs, temperature, topP: r.topP };
+  return { ladder: r.ladder, maxTurns: r.maxTurns, maxVisualTokens: r.maxVisualTokens, maxFramesPerCall: r.maxFramesPerCall, timeoutMs: r.timeoutMs, temperature, topP: r.topP, sampleTokens: r.sampleTokens };
 }
 
 export function starts(c: GrpoConfig): DrfsStart[] {
