@@ -97,7 +97,10 @@ export const DataConfig = z
          * Relative share of each family among the n items (missing = 1; 0 = none of it): more
          * items of a skill the mix under-trains, each one fresh (src/train/drills.ts drillIndices).
          */
-        families: z.partialRecord(z.enum(FAMILIES), z.number().min(0)).default({}),
+        families: z
+          .partialRecord(z.enum(FAMILIES), z.number().min(0))
+          .refine((f) => FAMILIES.some((k) => (f[k] ?? 1) > 0), "at least one family needs a weight above 0")
+          .default({}),
       })
       .strict()
       .prefault({}),

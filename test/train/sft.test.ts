@@ -116,6 +116,10 @@ describe("sft", () => {
   });
 
   it("validates configs naming the bad values, and flags override the file", () => {
+    const none = Object.fromEntries(["flash-digit", "count", "order", "small-code", "change", "when"].map((f) => [f, 0]));
+    expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, families: none } } })).toThrow(/data\.drills\.families.*at least one family/s);
+    expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, families: { count: -1 } } } })).toThrow(/data\.drills\.families/);
+    expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, families: { counting: 2 } } } })).toThrow(/data\.drills\.families/);
     expect(() => parseConfig(SftConfigSchema, { optim: { lr: -1 }, run: { steps: 0 } })).toThrow(/optim\.lr.*got -1.*run\.steps.*got 0/s);
     expect(() => parseConfig(SftConfigSchema, { model: { dModel: 30, nHeads: 4 } })).toThrow(/not divisible/);
     expect(() => parseConfig(SftConfigSchema, { optim: { lrr: 1 } })).toThrow(/lrr/);
