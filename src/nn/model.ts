@@ -319,9 +319,11 @@ export class TransformerModel {
       let mask = explore && allowed instanceof Uint8Array ? allowed : null;
       // The nucleus is a mask like the guide's: the log-prob and the trainer see the distribution sampled.
       if (explore && topP < 1) mask = nucleusMask(mask ? maskLogits(last, mask) : last, temperature, topP);
-      if (sampled && !explore) mask = oneHot(V, greedy ?? sampleToken(last, 0, opts.rng));
+      // Past sampleTokens the best (allowed) token is forced: a one-hot mask, log-prob 0.
+      const forced = sampled && !explore ? (greedy ?? sampleToken(last, 0, opts.rng)) : undefined;
+      if (forced !== undefined) mask = oneHot(V, forced);
       const scored = mask ? maskLogits(last, mask) : last;
-      const tok = greedy ?? sampleToken(scored, explore ? temperature : 0, opts.rng);
+      const tok = forced ?? greedy ?? sampleToken(scored, temperature, opts.rng);
       result.tokens.push(tok);
       result.logprobs.push(logSoftmaxAt(scored, 0, V, tok));
       if (sampled && (opts.allow || topP < 1 || opts.sampleTokens !== undefined)) (result.masks ??= []).push(mask);

@@ -59,10 +59,9 @@ export interface DrillOptions {
  */
 export function drillIndices(n: number, families: Partial<Record<Family, number>> = {}): number[] {
   const w = FAMILIES.map((f) => families[f] ?? 1);
-  if (w.every((x) => x === 1)) return Array.from({ length: n }, (_, i) => i);
   const total = w.reduce((a, b) => a + b, 0);
   if (!(total > 0)) throw new RangeError("drill family weights must not all be 0");
-  // Largest remainder, so the quotas add up to n exactly.
+  // Largest remainder, ties to the earlier family, so the quotas add up to n exactly (and equal weights give 0..n-1).
   const exact = w.map((x) => (n * x) / total);
   const quota = exact.map(Math.floor);
   const order = exact.map((x, f) => [x - Math.floor(x), f] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);

@@ -42,6 +42,7 @@ describe("SFT drills (rendered in-process)", () => {
   it("family weights choose fresh items of each family in proportion; equal weights keep 0..n-1", () => {
     expect(drillIndices(7)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(drillIndices(7, { count: 1 })).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    for (const n of [0, 1, 5, 6, 13, 6000]) expect(drillIndices(n, { order: 1 })).toEqual(Array.from({ length: n }, (_, i) => i));
     const idx = drillIndices(80, { count: 3, order: 2, "small-code": 0 });
     expect(idx.length).toBe(80);
     expect(new Set(idx).size).toBe(80);
