@@ -9,12 +9,15 @@
 //        [--rung low|high|full] [--close low|high|full]
 //        [--view evidence|turn|mixed] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
+//        [--turnTarget]   (target: the teacher's whole turn as the shipped recipes teach it; --think adds count's steps)
+//        [--init MODEL_DIR]   (fine-tune a trained checkpoint instead of fresh models; measured at step 0 too)
+//        [--out DIR]          (with --init: save the fine-tuned model there, loadable by --checkpoint)
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { makeItem } from '../datasets/synth/generate.js';
 import { FAMILIES, type Family } from '../datasets/synth/families.js';
 import { AdamW, lrAt, noDecayParams, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
-import { contextFromInput, loadTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
+import { contextFromInput, loadTiny, saveTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
 import { drillTurns, readingContext } from '../src/train/drills.js';
 import { optionWords } from '../src/agent/protocol.js';
 import { batchAt } from '../src/train/sft.js';
@@ -42,12 +45,17 @@ const { values } = parseArgs({
     think: { type: 'boolean', default: false },
     rung: { type: 'string', default: '' },
     close: { type: 'string', default: '' },
+    init: { type: 'string', default: '' },
+    out: { type: 'string', default: '' },
+    turnTarget: { type: 'boolean', default: false },
   },
 });
 const families = values.families.split(',') as Family[];
 for (const f of families) if (!FAMILIES.includes(f)) throw new Error(`unknown family ${f} (one of ${FAMILIES.join(', ')})`);
 const list = (s: string) => s.split(',').map(Number);
-const variants = list(values.stems).flatMap((stemChannels) =>
+// --init: one model, the checkpoint as trained (its shape replaces --stems/--cells/--layers/--motion).
+if (values.out && !values.init) throw new Error('--out saves a fine-tuned --init model');
+const variants = values.init ? [null] : list(values.stems).flatMap((stemChannels) =>
   list(values.cells).flatMap((patchCells) => list(values.layers).flatMap((nLayers) => list(values.motion).map((m) => ({ stemChannels, patchCells, nLayers, patchMotion: m > 0 })))),
 );
 const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.steps, values.train, values.test, values.batch, values.lr, values.seed, values.threads, values.evalEvery].map(Number) as [number, number, number, number, number, number, number, number];
@@ -76,14 +84,15 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     const last = drill.turns.at(-1)!;
     if (drill.evidenceSeen === false) return null;
     // --think: the whole turn (think + answer, count counting step by step) is the target; its exact match is what greedy decoding writes.
-    return tag(values.think ? turnExample(contextFromInput(last.input), last.text, tok) : toExample(contextFromInput(last.input), item.answer));
+    // --turnTarget: the same without count's steps, the turn the shipped model was taught.
+    return tag(values.think || values.turnTarget ? turnExample(contextFromInput(last.input), last.text, tok) : toExample(contextFromInput(last.input), item.answer));
   }
   return tag(toExample(readingContext(item, scene, viewRungs), item.answer));
 }
 
 const familyOf = new WeakMap<Example, Family>();
 // The shipped model's vocabulary: the protocol, the suite's questions, options and answers.
-const tok = loadTiny().tokenizer;
+const tok = loadTiny(values.init || undefined).tokenizer;
 const text = (a: string) => `<answer>${a}</answer>`;
 const toExample = (ctx: TurnContext, answer: string): Example => turnExample(ctx, text(answer), tok);
 const t0 = performance.now();
@@ -98,7 +107,7 @@ const build = async (s: number, n: number, views: View[]) => {
 const testView: View = values.view === 'evidence' ? 'evidence' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
-console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, think included)' : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
@@ -127,11 +136,14 @@ async function accuracy(model: TransformerModel, examples: readonly Example[], b
 
 const curves: Record<string, { step: number; train: number; test: number }[]> = {};
 for (const v of variants) {
-  const config = parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v });
-  const model = TransformerModel.init(config, seed, { threads });
+  const model = v ? TransformerModel.init(parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v }), seed, { threads }) : TransformerModel.load(values.init, { threads }).model;
+  const config = model.config;
+  if (maxSeq > config.maxSeq) throw new Error(`examples need ${maxSeq} positions, the model at ${values.init} has ${config.maxSeq}`);
   const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set([...noDecayParams(config), 'tok_emb']) });
-  const name = [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), ...(v.patchMotion ? ['motion'] : []), `${v.nLayers} layers`].join(', ');
+  const name = !v ? `init ${values.init}` : [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), ...(v.patchMotion ? ['motion'] : []), `${v.nLayers} layers`].join(', ');
   const curve: (typeof curves)[string] = (curves[name] = []);
+  // A trained checkpoint is measured before its first step, so the fine-tune's gain shows.
+  if (!v) curve.push({ step: 0, train: await accuracy(model, data.train.slice(-nTest)), test: await accuracy(model, data.test) });
   const progress = new Progress(name, steps);
   const s0 = performance.now();
   for (let step = 1; step <= steps; step++) {
@@ -148,6 +160,10 @@ for (const v of variants) {
   await accuracy(model, data.test, byFamily);
   console.log(`${name}, held-out by family: ${[...byFamily].map(([f, [r, n]]) => `${f} ${((100 * r) / n).toFixed(0)}% (${r}/${n})`).join(', ')}`);
   console.log(`${name}: ${((performance.now() - s0) / steps).toFixed(0)} ms/step, ${Object.values(model.params).reduce((n, p) => n + p.length, 0)} parameters`);
+  if (!v && values.out) {
+    saveTiny(values.out, model, tok, { meta: { probe: { init: values.init, families, steps, lr, seed, nTrain, view: values.view } } });
+    console.log(`saved: ${values.out}`);
+  }
   await model.release();
 }
 
