@@ -59,6 +59,12 @@ export const OptimConfig = z
   .strict()
   .prefault({});
 
+/** Relative share of each family among drill items (missing = 1; 0 = none of it): more items of a skill the mix under-trains, each one fresh (src/train/drills.ts drillIndices). */
+const FamilyWeights = z
+  .partialRecord(z.enum(FAMILIES), z.number().min(0))
+  .refine((f) => FAMILIES.some((k) => (f[k] ?? 1) > 0), "at least one family needs a weight above 0")
+  .default({});
+
 export const DataConfig = z
   .object({
     /** Teacher trajectories (JSONL of trajectory records) to learn from; "" = drills only (needs `init`: its vocabulary). */
@@ -93,14 +99,18 @@ export const DataConfig = z
         readingWarmup: z.number().int().min(0).default(0),
         /** Count's answer turn counts one flash at a time, each at the first frame of its run (session 11; docs/model.md). */
         countSteps: z.boolean().default(false),
+        /** Relative share of each family among the n items. */
+        families: FamilyWeights,
         /**
-         * Relative share of each family among the n items (missing = 1; 0 = none of it): more
-         * items of a skill the mix under-trains, each one fresh (src/train/drills.ts drillIndices).
+         * More items whose answer turn alone is trained (same teacher, flaws and uniform setting):
+         * bench:reading-probe --init measured that 0.6.0 fine-tuned on count's answer turns alone
+         * counts 80% of held-out answer turns (45% before), where the six-family mix at 3x count
+         * weight left it at 32-34% (session 14). Items are from their own seed, so never a drill's.
          */
-        families: z
-          .partialRecord(z.enum(FAMILIES), z.number().min(0))
-          .refine((f) => FAMILIES.some((k) => (f[k] ?? 1) > 0), "at least one family needs a weight above 0")
-          .default({}),
+        answerTurns: z
+          .object({ n: z.number().int().min(0).default(0), seed: z.number().int().min(0).default(201), families: FamilyWeights })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -184,6 +194,8 @@ export const SftConfigSchema = z
     if (c.model.dModel % c.model.nHeads !== 0) ctx.addIssue({ code: "custom", path: ["model", "nHeads"], message: `dModel ${c.model.dModel} is not divisible by nHeads ${c.model.nHeads}` });
     if (c.run.bestBy === "val_accuracy" && !c.data.valDataset) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_accuracy needs data.valDataset (or choose val_loss)" });
     if (c.data.requireEvidence && hasFlaws(c.data.drills)) ctx.addIssue({ code: "custom", path: ["data", "requireEvidence"], message: "would drop exactly the drills whose looks data.drills.wrongMoment / lowRung / skipLook spoil: turn one of them off" });
+    const d = c.data.drills;
+    if (d.n && d.answerTurns.n && d.answerTurns.seed === d.seed) ctx.addIssue({ code: "custom", path: ["data", "drills", "answerTurns", "seed"], message: `equals data.drills.seed (${d.seed}): the answer turns would repeat the drills' items; pick another seed` });
     if (c.growLayers && !c.init) ctx.addIssue({ code: "custom", path: ["growLayers"], message: "grows an init model: set `init` too" });
     if (c.addMotion && !c.init) ctx.addIssue({ code: "custom", path: ["addMotion"], message: "adds motion to an init model: set `init` too (a fresh model takes model.patchMotion)" });
     if (!c.data.train && !c.init) ctx.addIssue({ code: "custom", path: ["data", "train"], message: "a fresh model builds its vocabulary from data.train: set it, or fine-tune an `init` model on drills" });

@@ -249,7 +249,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   if (skip.size) run.log({ step: 0, kind: "data-filter", rule: "skipFamilies", kept: allRecs.length, dropped: readRecs.length - allRecs.length, ...keptByFamily(readRecs, allRecs) });
   const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
   if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, ...keptByFamily(allRecs, trainRecs) });
-  if (!trainRecs.length && !cfg.data.drills.n) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories (and no drills)" });
+  if (!trainRecs.length && !cfg.data.drills.n && !cfg.data.drills.answerTurns.n) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories (and no drills)" });
 
   // Model, tokenizer, optimizer state: from the newest checkpoint (resume), the init model, or fresh.
   const from = opts.resume ? run.latestCheckpoint() : undefined;
@@ -278,15 +278,18 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const maxLen = cfg.data.maxLen || model.config.maxSeq;
   const exampleOpts = { optionText: cfg.data.optionAnswers === "text" };
   const train = await loadExamples(trainRecs, tokenizer, maxLen, "train", exampleOpts);
-  if (cfg.data.drills.n) {
+  // Drills (every turn of n items), then answer-turn drills (the answer turn alone of answerTurns.n other items).
+  const { uniform: uniformSpec, reading, countSteps, answerTurns } = cfg.data.drills;
+  const uniform = framesRung(uniformSpec);
+  const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed: cfg.data.drills.seed } } : {};
+  for (const set of [{ ...cfg.data.drills, kind: "drills", answerOnly: false }, { ...answerTurns, kind: "answer-turns", answerOnly: true }]) {
+    if (!set.n) continue;
     const t0 = performance.now();
-    const progress = new Progress("drills", cfg.data.drills.n);
-    const uniform = framesRung(cfg.data.drills.uniform);
-    const { n, seed, reading, countSteps, families } = cfg.data.drills;
-    const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed } } : {};
-    const drills = await drillExamples({ n, seed, reading, countSteps, families, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
+    const progress = new Progress(set.kind, set.n);
+    const { n, seed, families, answerOnly } = set;
+    const drills = await drillExamples({ n, seed, reading, countSteps, families, answerOnly, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
-    run.log({ step: state.step, kind: "drills", items: cfg.data.drills.n, seed: cfg.data.drills.seed, uniform: cfg.data.drills.uniform, reading: reading ? 1 : 0, countSteps: countSteps ? 1 : 0, families: JSON.stringify(families), readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
+    run.log({ step: state.step, kind: set.kind, items: n, seed, uniform: uniformSpec, reading: reading && !answerOnly ? 1 : 0, countSteps: countSteps ? 1 : 0, families: JSON.stringify(families), readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }
   const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val", exampleOpts) : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];

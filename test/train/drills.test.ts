@@ -10,6 +10,12 @@ import { evidenceRecall } from "../../src/eval/evidence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { FIXTURE_SEED, synthFixture } from "../tiny/fixture.js";
 
+/** A vocabulary for drill items 0..5 of seed 5 (one of each family): their turns, questions and options. */
+async function seed5Vocabulary(): Promise<Tokenizer> {
+  const texts = (await Promise.all([0, 1, 2, 3, 4, 5].map((i) => drillTurns(5, i)))).flatMap((d) => d.turns.flatMap((t) => [t.text, t.input.question, ...(t.input.options ?? [])]));
+  return Tokenizer.build(texts, { frameRefs: 32 });
+}
+
 describe("SFT drills (rendered in-process)", () => {
   it("reproduce the real loop's teacher turns, frame times and pixels (up to h264 noise) on encoded videos", { timeout: 600_000 }, async () => {
     const fx = await synthFixture();
@@ -84,9 +90,19 @@ describe("SFT drills (rendered in-process)", () => {
     expect(turns[0]!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
   });
 
+  it("answer-turn drills keep each item's answer turn alone, never its looks or a reading view", async () => {
+    const tok = await seed5Vocabulary();
+    const answers = await drillExamples({ n: 6, seed: 5, reading: true, answerOnly: true }, tok, 448);
+    // Each item's last turn is its answer turn, and it is the same example as in the whole drill.
+    const answerTag = tok.encode("<answer>").ids[0]!;
+    const whole = await drillExamples({ n: 6, seed: 5 }, tok, 448);
+    expect(answers).toHaveLength(6);
+    expect(answers.map((e) => e.target)).toEqual(whole.filter((e) => e.target.includes(answerTag)).map((e) => e.target));
+    expect(answers.some((e) => e.reading)).toBe(false);
+  });
+
   it("reading drills add, per item of a reading family, its question over only the frames holding the answer", async () => {
-    const texts = (await Promise.all([0, 1, 2, 3, 4, 5].map((i) => drillTurns(5, i)))).flatMap((d) => d.turns.flatMap((t) => [t.text, t.input.question, ...(t.input.options ?? [])]));
-    const tok = Tokenizer.build(texts, { frameRefs: 32 });
+    const tok = await seed5Vocabulary();
     // Items 0..5 are one of each family; four are reading families.
     const plain = await drillExamples({ n: 6, seed: 5 }, tok, 448);
     const withReading = await drillExamples({ n: 6, seed: 5, reading: true }, tok, 448);

@@ -102,7 +102,8 @@ describe("sft", () => {
     const dir = `${out}-warmup`;
     for (const d of [dir, `${dir}-none`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
-    const cfg = { ...c, data: { ...c.data, val: "", skipFamilies: ["change"], drills: { ...c.data.drills, n: 6, seed: 5, reading: true, readingWarmup: 5 } }, run: { ...c.run, steps: 10, evalEvery: 1000 } };
+    const answerTurns = { n: 3, seed: 6, families: { count: 1, "flash-digit": 0, order: 0, "small-code": 0, change: 0, when: 0 } };
+    const cfg = { ...c, data: { ...c.data, val: "", skipFamilies: ["change"], drills: { ...c.data.drills, n: 6, seed: 5, reading: true, readingWarmup: 5, answerTurns } }, run: { ...c.run, steps: 10, evalEvery: 1000 } };
     await trainSft(cfg, { quiet: true });
     const rows = metrics(dir);
     const skipped = rows.find((r) => r.kind === "data-filter" && r.rule === "skipFamilies")!;
@@ -110,6 +111,8 @@ describe("sft", () => {
     // The skipped family's words stay in the vocabulary: its drills still use them.
     expect(loadTiny(join(dir, "final")).tokenizer.encode("What changed on them? left sign: 3 became 7").unknown).toEqual([]);
     expect(rows.find((r) => r.kind === "drills")!.readingViews).toBe(4);
+    // Answer-turn drills: one example per count item (its answer turn), no reading view.
+    expect(rows.find((r) => r.kind === "answer-turns")).toMatchObject({ items: 3, seed: 6, examples: 3, readingViews: 0, reading: 0 });
     // Steps 1-5 drew reading views only (short: one or two frames), steps 6-10 the whole mix.
     expect(rows.filter((r) => r.kind === "train").map((r) => r.readingSteps ?? 0)).toEqual([5, 0]);
     await expect(trainSft({ ...cfg, data: { ...cfg.data, drills: { ...cfg.data.drills, reading: false } }, run: { ...cfg.run, out: `${dir}-none` } }, { quiet: true })).rejects.toThrow(/readingWarmup needs reading views/);
@@ -120,6 +123,8 @@ describe("sft", () => {
     expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, families: none } } })).toThrow(/data\.drills\.families.*at least one family/s);
     expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, families: { count: -1 } } } })).toThrow(/data\.drills\.families/);
     expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, families: { counting: 2 } } } })).toThrow(/data\.drills\.families/);
+    expect(() => parseConfig(SftConfigSchema, { data: { drills: { n: 10, seed: 7, answerTurns: { n: 5, seed: 7 } } } })).toThrow(/data\.drills\.answerTurns\.seed.*repeat the drills' items/s);
+    expect(() => parseConfig(SftConfigSchema, { data: { drills: { answerTurns: { n: 5, families: none } } } })).toThrow(/data\.drills\.answerTurns\.families.*at least one family/s);
     expect(() => parseConfig(SftConfigSchema, { optim: { lr: -1 }, run: { steps: 0 } })).toThrow(/optim\.lr.*got -1.*run\.steps.*got 0/s);
     expect(() => parseConfig(SftConfigSchema, { model: { dModel: 30, nHeads: 4 } })).toThrow(/not divisible/);
     expect(() => parseConfig(SftConfigSchema, { optim: { lrr: 1 } })).toThrow(/lrr/);
