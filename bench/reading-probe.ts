@@ -173,7 +173,7 @@ for (let i = 0; i < curves[names[0]!]!.length; i++) {
   console.log(`| ${curves[names[0]!]![i]!.step} | ${names.map((n) => `${(100 * curves[n]![i]!.train).toFixed(0)}% / ${(100 * curves[n]![i]!.test).toFixed(0)}%`).join(' | ')} |`);
 }
 if (values.plot) {
-  const title = `bench:reading-probe view ${values.view}${values.rung ? ` rung ${values.rung}` : ''}${values.close ? ` close ${values.close}` : ''}${values.optionText ? ' optionText' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
+  const title = `bench:reading-probe view ${values.view}${values.rung ? ` rung ${values.rung}` : ''}${values.close ? ` close ${values.close}` : ''}${values.optionText ? ' optionText' : ''}${values.think ? ' think' : values.turnTarget ? ' turnTarget' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
   const panels = names.map((n) => ({
     title: `${n}: exact-match accuracy`,
     series: [

@@ -102,13 +102,20 @@ export const DataConfig = z
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**
-         * More items whose answer turn alone is trained (same teacher, flaws and uniform setting):
-         * bench:reading-probe --init measured that 0.6.0 fine-tuned on count's answer turns alone
-         * counts 80% of held-out answer turns (45% before), where the six-family mix at 3x count
-         * weight left it at 32-34% (session 14). Items are from their own seed, so never a drill's.
+         * More items of which only the last `lastTurns` turns are trained, when the last is an
+         * answer (same teacher, flaws and uniform setting; items from their own seed, never a
+         * drill's). bench:reading-probe --init measured that 0.6.0 fine-tuned on count's answer
+         * turns alone counts 80% of held-out answer turns (45% before), where the six-family mix
+         * at 3x count weight left count at 32-34%; but with the answer turn alone the agent stopped
+         * looking again before it counted (session 14): 2 keeps the turn that decided to look.
          */
         answerTurns: z
-          .object({ n: z.number().int().min(0).default(0), seed: z.number().int().min(0).default(201), families: FamilyWeights })
+          .object({
+            n: z.number().int().min(0).default(0),
+            seed: z.number().int().min(0).default(201),
+            families: FamilyWeights,
+            lastTurns: z.number().int().min(1).max(4).default(1),
+          })
           .strict()
           .prefault({}),
       })

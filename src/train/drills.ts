@@ -50,8 +50,11 @@ export interface DrillOptions {
   countSteps?: boolean;
   /** Relative share of each family among the n items (missing = 1); see drillIndices. */
   families?: Partial<Record<Family, number>>;
-  /** Only each item's answer turn (no looks, no reading view): drills of the answering skill alone. */
-  answerOnly?: boolean;
+  /**
+   * Only each item's last this-many turns when the last is an answer (no reading view): 1 = the
+   * answer turn alone, 2 = also the turn before it, which decided to look once more (0 = all turns).
+   */
+  lastTurns?: number;
 }
 
 /**
@@ -168,10 +171,10 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
     // requireEvidence drops the turns of a look that missed the evidence, not the reading view,
     // which always shows it (so the uniform baseline learns to read as much as the agent does).
     const last = drill.turns.at(-1)?.text ?? "";
-    const turns = opts.answerOnly ? drill.turns.slice(-1).filter(() => last.includes("<answer>")) : drill.turns;
+    const turns = !opts.lastTurns ? drill.turns : last.includes("<answer>") ? drill.turns.slice(-opts.lastTurns) : [];
     const examples = opts.requireEvidence && drill.evidenceSeen === false ? [] : turns.map(({ input, text }) => turnExample(contextFromInput(input), text, tok, eo));
     // The reading view is answered with the teacher's answer turn (its think text and answer).
-    if (opts.reading && !opts.answerOnly && last.includes("<answer>")) {
+    if (opts.reading && !opts.lastTurns && last.includes("<answer>")) {
       const { item, scene } = makeItem(opts.seed, "train", i);
       if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene), last, tok, eo), reading: true });
     }

@@ -90,15 +90,21 @@ describe("SFT drills (rendered in-process)", () => {
     expect(turns[0]!.text.match(/<answer>(.*)<\/answer>/)?.[1]).toBe(good.at(-1)!.text.match(/<answer>(.*)<\/answer>/)?.[1]);
   });
 
-  it("answer-turn drills keep each item's answer turn alone, never its looks or a reading view", async () => {
+  it("answer-turn drills keep each item's last turns (its answer turn, or also the one before), never a reading view", async () => {
     const tok = await seed5Vocabulary();
-    const answers = await drillExamples({ n: 6, seed: 5, reading: true, answerOnly: true }, tok, 448);
+    const answers = await drillExamples({ n: 6, seed: 5, reading: true, lastTurns: 1 }, tok, 448);
     // Each item's last turn is its answer turn, and it is the same example as in the whole drill.
     const answerTag = tok.encode("<answer>").ids[0]!;
     const whole = await drillExamples({ n: 6, seed: 5 }, tok, 448);
     expect(answers).toHaveLength(6);
     expect(answers.map((e) => e.target)).toEqual(whole.filter((e) => e.target.includes(answerTag)).map((e) => e.target));
     expect(answers.some((e) => e.reading)).toBe(false);
+    // lastTurns 2: also the turn before the answer (the one that decided to look again).
+    const perItem = await Promise.all([0, 1, 2, 3, 4, 5].map(async (i) => (await drillTurns(5, i)).turns.length));
+    let k = 0;
+    const lastTwo = perItem.flatMap((n) => whole.slice((k += n) - Math.min(2, n), k));
+    expect(perItem.some((n) => n >= 3)).toBe(true);
+    expect((await drillExamples({ n: 6, seed: 5, lastTurns: 2 }, tok, 448)).map((e) => e.target)).toEqual(lastTwo.map((e) => e.target));
   });
 
   it("reading drills add, per item of a reading family, its question over only the frames holding the answer", async () => {

@@ -102,7 +102,7 @@ describe("sft", () => {
     const dir = `${out}-warmup`;
     for (const d of [dir, `${dir}-none`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
-    const answerTurns = { n: 3, seed: 6, families: { count: 1, "flash-digit": 0, order: 0, "small-code": 0, change: 0, when: 0 } };
+    const answerTurns = { n: 3, seed: 6, lastTurns: 1, families: { count: 1, "flash-digit": 0, order: 0, "small-code": 0, change: 0, when: 0 } };
     const cfg = { ...c, data: { ...c.data, val: "", skipFamilies: ["change"], drills: { ...c.data.drills, n: 6, seed: 5, reading: true, readingWarmup: 5, answerTurns } }, run: { ...c.run, steps: 10, evalEvery: 1000 } };
     await trainSft(cfg, { quiet: true });
     const rows = metrics(dir);
@@ -112,7 +112,7 @@ describe("sft", () => {
     expect(loadTiny(join(dir, "final")).tokenizer.encode("What changed on them? left sign: 3 became 7").unknown).toEqual([]);
     expect(rows.find((r) => r.kind === "drills")!.readingViews).toBe(4);
     // Answer-turn drills: one example per count item (its answer turn), no reading view.
-    expect(rows.find((r) => r.kind === "answer-turns")).toMatchObject({ items: 3, seed: 6, examples: 3, readingViews: 0, reading: 0 });
+    expect(rows.find((r) => r.kind === "answer-turns")).toMatchObject({ items: 3, seed: 6, lastTurns: 1, examples: 3, readingViews: 0, reading: 0 });
     // Steps 1-5 drew reading views only (short: one or two frames), steps 6-10 the whole mix.
     expect(rows.filter((r) => r.kind === "train").map((r) => r.readingSteps ?? 0)).toEqual([5, 0]);
     await expect(trainSft({ ...cfg, data: { ...cfg.data, drills: { ...cfg.data.drills, reading: false } }, run: { ...cfg.run, out: `${dir}-none` } }, { quiet: true })).rejects.toThrow(/readingWarmup needs reading views/);
