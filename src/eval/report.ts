@@ -60,6 +60,8 @@ export const ReportSchema = z.object({
     decode: z.boolean(),
     /** Tiny policies: tokens chosen under guided decoding (src/agent/guide.ts). Absent in older reports. */
     guided: z.boolean().optional(),
+    // Tiny policies: clip calls followed their think's window (session 14; absent before).
+    follow_think: z.boolean().optional(),
   }),
   versions: z.object({ framemind: z.string(), node: z.string(), ffmpeg: z.string() }),
   n: z.number().int().min(0),

@@ -88,6 +88,23 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.ok(clip + '"start":20,"end":1')).toBe(true);
   });
 
+  it("followThink: a clip call's start and end are the last two times its think names, when they make a valid clip", () => {
+    const follow = turnGuide(tools, limits, undefined, { followThink: true });
+    const think = "<think>The circle flashes from 24.1 to 28.9 s. I watch 24.1 to 28.9 s closely.</think><tool_call>{\"name\":\"get_clip\",\"arguments\":{";
+    // Digit by digit toward 24.1; the seen failure (start at the think's end) is refused.
+    expect(['"start":2', '"start":24.', '"start":24.1,', '"start":28.9,', '"start":24.1,"end":29.4', '"start":24.1,"end":28.9,', '"end":28.9,"start":24.1,'].map((a) => follow.ok(think + a))).toEqual([true, true, true, false, false, true, true]);
+    expect(follow.complete(think + '"start":24.1,"end":28.9,"count":16,"rung":"low"}}</tool_call>')).toBe(true);
+    // Without the option, or with limits absent, the same call is free.
+    expect(turnGuide(tools, limits).ok(think + '"start":28.9,')).toBe(true);
+    expect(turnGuide(tools, undefined, undefined, { followThink: true }).ok(think + '"start":28.9,')).toBe(true);
+    // No plan from a think naming fewer than two times, an empty interval, or a time past the video (30 s): free.
+    for (const t of ["I watch the whole video.", "The sign shows at 26.0 s.", "I watch 25.1 to 25.1 s closely.", "I watch 20.0 to 31.0 s closely."]) {
+      expect(follow.ok(`<think>${t}</think><tool_call>{"name":"get_clip","arguments":{"start":3,`), t).toBe(true);
+    }
+    // get_frames is not bound by it.
+    expect(follow.ok('<think>I read 5.3 and 5.8 s closely.</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[7,')).toBe(true);
+  });
+
   it("with limits, a call's keys stay in one of its forms (get_frames: times, or an interval and a count)", () => {
     const bounded = turnGuide(tools, limits);
     const frames = '<think></think><tool_call>{"name":"get_frames","arguments":{';

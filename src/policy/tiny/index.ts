@@ -26,6 +26,8 @@ export const UNIFORM_DEFAULT = { frames: 24, rung: "low" } as const;
 const checkpointOf = (o: Record<string, unknown> | undefined): string | undefined => (typeof o?.checkpoint === "string" ? o.checkpoint : undefined);
 /** options.guided: false turns guided decoding off (src/agent/guide.ts). */
 const guidedOf = (o: Record<string, unknown> | undefined): boolean => o?.guided !== false;
+/** options.followThink: true makes a clip call follow its think's window (GuideOptions). */
+const followThinkOf = (o: Record<string, unknown> | undefined): boolean => o?.followThink === true;
 
 // Callers such as eval create a policy per question: load each checkpoint (and build its
 // onnxruntime sessions) once per process.
@@ -39,7 +41,7 @@ function loadOnce(dir: string): LoadedTiny {
 
 /** Registers `tiny` and `tiny-uniform` (options.checkpoint overrides the shipped folders). */
 export function registerTinyPolicies(register: (name: string, f: PolicyFactory) => void): void {
-  register("tiny", (c) => createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? defaultModelDir()), guided: guidedOf(c.options) }));
+  register("tiny", (c) => createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? defaultModelDir()), guided: guidedOf(c.options), followThink: followThinkOf(c.options) }));
   register("tiny-uniform", (c) =>
     createUniformPolicy({
       frames: c.frames ?? UNIFORM_DEFAULT.frames,

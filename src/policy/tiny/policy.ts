@@ -26,6 +26,8 @@ export interface TinyPolicyConfig {
    * (and their log-probs) are what the update sees.
    */
   guided?: boolean;
+  /** Guided only: a clip call follows the window its think names (GuideOptions.followThink). */
+  followThink?: boolean;
 }
 
 // A tool-call turn is ~80 tokens (JSON punctuation is one token per character).
@@ -60,7 +62,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       }
       const s = opts.sampling;
       // Limits only when the video is known (the chat endpoint may guess its length from the images).
-      const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options));
+      const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false });
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "", inAnswer: false };
       // A frame reference decodes to that frame's time: an answer only when the question asks for one.
