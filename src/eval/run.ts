@@ -36,7 +36,7 @@ export interface EvalOptions {
   checkpoint?: string;
   /** Tiny policies decode guided by the protocol (default true; false measures the model's own calls). */
   guided?: boolean;
-  /** Tiny policies: a clip call follows its think's window (GuideOptions.followThink; default false). */
+  /** Tiny policies: a clip call follows its think's window (GuideOptions.followThink; default true since 0.7.0). */
   followThink?: boolean;
   seed: number;
   /** Selection strategies: false reports the frames exact seeking returns without decoding them (see select.ts). */
@@ -51,7 +51,7 @@ export interface EvalOptions {
 const isStrategy = (p: string, answerer: string | undefined): p is StrategyName => (STRATEGIES as readonly string[]).includes(p) && !(p === "uniform" && answerer);
 
 export function runLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer" | "guided" | "followThink">): string {
-  return baseLabel(o) + (o.guided === false ? " unguided" : "") + (o.followThink ? " follow-think" : "");
+  return baseLabel(o) + (o.guided === false ? " unguided" : "") + (o.followThink === false ? " no-follow-think" : "");
 }
 
 function baseLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer">): string {
@@ -95,7 +95,7 @@ async function runStrategy(name: StrategyName, item: DatasetItem, file: string, 
 /** Loaded on demand: model-free runs never load the agent, prompts or onnxruntime. */
 async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory }> {
   const [{ answer }, policies] = await Promise.all([import("../agent/loop.js"), import("../policy/index.js")]);
-  const config = { ladder: o.ladder, seed: o.seed, item, frames: o.frames, rung: o.rung, options: { ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.guided === false ? { guided: false } : {}), ...(o.followThink ? { followThink: true } : {}) } };
+  const config = { ladder: o.ladder, seed: o.seed, item, frames: o.frames, rung: o.rung, options: { ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.guided === false ? { guided: false } : {}), ...(o.followThink === false ? { followThink: false } : {}) } };
   const answerer = o.answerer ? await policies.createPolicy(o.answerer, config) : undefined;
   const policy = await policies.createPolicy(o.policy, { ...config, answerer });
   const r = await answer({
@@ -181,7 +181,7 @@ export async function runEval(o: EvalOptions): Promise<Report> {
       dataset: { path: o.dataset, sha256, items: items.length },
       policy: o.policy,
       label: runLabel(o),
-      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true, follow_think: o.followThink ?? false },
+      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true, follow_think: o.followThink ?? true },
       versions: versions(),
       wall_s: Math.round((performance.now() - t0) / 100) / 10,
     },

@@ -63,6 +63,24 @@ describe("tiny policy", () => {
     expect(r.answer).not.toMatch(/\./);
   });
 
+  it("the registered policy's clip calls follow the window their think names (followThink, on since 0.7.0)", { timeout: 300_000 }, async () => {
+    const policy = await createPolicy("tiny");
+    let checked = 0;
+    for (const [i, item] of items.slice(0, 4).entries()) {
+      // Sampled, so the calls are not the greedy ones the model was trained to copy.
+      const r = await answer({ video: videoPath(fx.dataset, item), question: item.question, ...(item.options ? { options: item.options } : {}), policy, settings: { ladder: "tiny", maxTurns: 3 }, sampling: { temperature: 1.5, topP: 1, seed: i + 1 } });
+      for (const t of r.record.turns) {
+        const think = /<think>([\s\S]*?)<\/think>/.exec(t.text)?.[1] ?? "";
+        const times = (think.match(/\d+(?:\.\d+)?/g) ?? []).map(Number).slice(-2);
+        if (t.call?.name !== "get_clip" || times.length < 2 || times[1]! - times[0]! < 0.1 - 1e-9 || times[1]! > r.record.video.duration) continue;
+        const a = t.call.arguments as { start: number; end: number };
+        expect([a.start, a.end], t.text).toEqual(times);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   it("guided decoding keeps even an untrained model inside the protocol; unguided it is not", async () => {
     // Same vocabulary and shape as the shipped model, fresh random weights: it writes noise.
     const untrained = { ...loaded, model: TransformerModel.init(loaded.model.config, 5, { threads: 1 }) };

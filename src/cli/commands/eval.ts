@@ -5,7 +5,7 @@ import { LadderNameSchema } from "../../video/index.js";
 import { parseFlags, printJson, Progress, validate, type Command } from "../common.js";
 
 const usage =
-  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided (tiny policies)] [--follow-think (tiny: clip calls follow the think's window)] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
+  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided (tiny policies)] [--no-follow-think (tiny: clip calls may leave the think's window, the decoding before 0.7.0)] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
   "       framemind eval --compare DIR1 DIR2 ... [--out DIR]\n" +
   "policies: uniform | content-aware | oracle-select (frame selection, no model: evidence recall only), or any agent policy (tiny, oracle, openai, ...)";
 
@@ -23,7 +23,7 @@ const Flags = z.object({
   limit: z.coerce.number().int().positive().optional(),
   decode: z.boolean().default(true),
   guided: z.boolean().default(true),
-  followThink: z.boolean().default(false),
+  followThink: z.boolean().default(true),
   out: z.string().min(1),
 });
 
@@ -49,7 +49,7 @@ export const command: Command = {
         compare: { type: "boolean" },
         "no-decode": { type: "boolean" },
         unguided: { type: "boolean" },
-        "follow-think": { type: "boolean" },
+        "no-follow-think": { type: "boolean" },
       },
       usage,
     );
@@ -61,7 +61,7 @@ export const command: Command = {
       console.error(`wrote ${out}/compare.md and ${out}/compare.svg`);
       return 0;
     }
-    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"], guided: !values.unguided, followThink: values["follow-think"] ?? false });
+    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"], guided: !values.unguided, followThink: !values["no-follow-think"] });
     let bar: Progress | undefined;
     const report = await runEval({
       ...f,

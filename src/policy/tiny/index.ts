@@ -1,6 +1,6 @@
 /**
  * The embedded model's public surface:
- *   createTinyPolicy({checkpoint?, loaded?, maxNewTokens?, guided?}) -> Policy       (policy.ts)
+ *   createTinyPolicy({checkpoint?, loaded?, maxNewTokens?, guided?, followThink?}) -> Policy       (policy.ts)
  *   loadTiny(dir?) / saveTiny(dir, model, tokenizer, extra)                   (checkpoint.ts)
  *   Tokenizer, pieces()                                                       (tokenizer.ts)
  *   buildContext / contextFromInput / makeBatch / Example                     (sequence.ts: one sequence layout for policy, SFT, GRPO)
@@ -26,8 +26,8 @@ export const UNIFORM_DEFAULT = { frames: 24, rung: "low" } as const;
 const checkpointOf = (o: Record<string, unknown> | undefined): string | undefined => (typeof o?.checkpoint === "string" ? o.checkpoint : undefined);
 /** options.guided: false turns guided decoding off (src/agent/guide.ts). */
 const guidedOf = (o: Record<string, unknown> | undefined): boolean => o?.guided !== false;
-/** options.followThink: true makes a clip call follow its think's window (GuideOptions). */
-const followThinkOf = (o: Record<string, unknown> | undefined): boolean => o?.followThink === true;
+/** options.followThink: false lets a clip call leave its think's window (GuideOptions; on since 0.7.0). */
+const followThinkOf = (o: Record<string, unknown> | undefined): boolean => o?.followThink !== false;
 
 // Callers such as eval create a policy per question: load each checkpoint (and build its
 // onnxruntime sessions) once per process.

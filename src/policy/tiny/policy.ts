@@ -26,7 +26,11 @@ export interface TinyPolicyConfig {
    * (and their log-probs) are what the update sees.
    */
   guided?: boolean;
-  /** Guided only: a clip call follows the window its think names (GuideOptions.followThink). */
+  /**
+   * Guided only: a clip call follows the window its think names (GuideOptions.followThink).
+   * Default false here, so the trainers' rollouts and validations decode as their recipes were
+   * measured; the registered `tiny` policy (ask, serve, MCP, eval) turns it on since 0.7.0.
+   */
   followThink?: boolean;
 }
 
