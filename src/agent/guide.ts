@@ -34,8 +34,6 @@ export interface GuideSchema {
   maximum?: number;
   minItems?: number;
   maxItems?: number;
-  /** The guide's own (followThink): an array of numbers that must be a suffix of these (as written). */
-  suffixOf?: readonly string[];
 }
 
 export interface GuideTool {
@@ -198,33 +196,12 @@ function items(c: Cursor, close: string, item: (k: number) => void): number {
 
 function array(c: Cursor, s: GuideSchema): void {
   c.lit("[");
-  const got: string[] = [];
   const n = items(c, "]", (k) => {
     if (s.maxItems !== undefined && k >= s.maxItems) throw new Bad();
-    if (!s.suffixOf) return value(c, s.items ?? {});
-    const at = c.i;
-    // The item's candidates: the next time of every suffix of the plan that begins with the items so far.
-    const next = suffixStarts(s.suffixOf, got).filter((i) => i + k < s.suffixOf!.length).map((i) => s.suffixOf![i + k]!);
-    try {
-      value(c, s.items ?? {});
-    } catch (e) {
-      if (e instanceof End && !next.some((t) => t.startsWith(c.s.slice(at)))) throw new Bad();
-      throw e;
-    }
-    const v = c.s.slice(at, c.i);
-    if (!next.some((t) => Number(t) === Number(v))) throw new Bad();
-    got.push(v);
+    value(c, s.items ?? {});
   });
   c.lit("]");
   if (s.minItems !== undefined && n < s.minItems) throw new Bad();
-  if (s.suffixOf && !suffixStarts(s.suffixOf, got).includes(s.suffixOf.length - got.length)) throw new Bad();
-}
-
-/** Where in `plan` a run equal to `got` (by value) can begin. */
-function suffixStarts(plan: readonly string[], got: readonly string[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + got.length <= plan.length; i++) if (got.every((g, j) => Number(g) === Number(plan[i + j]))) out.push(i);
-  return out;
 }
 
 /** The schema a key's value must fit, given the values written before it (an interval's end after its start). */
@@ -254,32 +231,15 @@ function object(c: Cursor, s: GuideSchema, bounds?: Bounds, forms: readonly (rea
   c.lit("}");
 }
 
-/** The times a think names, as written ("I read 5.3 and 5.8 s closely." -> ["5.3", "5.8"]). */
-const thinkTimes = (think: string): string[] => think.match(/\d+(?:\.\d+)?/g) ?? [];
-
-/** What a think plans for a call (followThink); never a dead end: only plans the parser would accept. */
-interface Plan {
-  /** get_clip: the last two times the think names. */
-  clip?: { start: number; end: number };
-  /** get_frames: the timestamps are a suffix of the think's last few times. */
-  frames?: readonly string[];
-}
-
-/** A get_frames plan holds at most this many times: every suffix of it is a call the budget can pay for at the low rung. */
-const MAX_PLANNED_FRAMES = 4;
-
-function planOf(think: string, tool: string, limits: CallLimits): Plan {
-  const times = thinkTimes(think);
-  const last = lastCallTime(limits);
-  if (tool === "get_clip" && times.length >= 2) {
-    const [start, end] = times.slice(-2).map(Number) as [number, number];
-    if (end - start >= 0.1 - 1e-9 && end <= last) return { clip: { start, end } };
-  }
-  if (tool === "get_frames" && times.length) {
-    const frames = times.slice(-MAX_PLANNED_FRAMES);
-    if (frames.every((t) => Number(t) <= last) && callCost(tool, frames.length, "low", limits) <= limits.remainingVisualTokens) return { frames };
-  }
-  return {};
+/**
+ * The clip a think plans: the last two times it names ("... I watch 22.0 to 30.0 s closely."),
+ * when they make an interval the parser would accept (the guide never plans a dead end).
+ */
+function plannedClip(think: string, limits: CallLimits): { start: number; end: number } | null {
+  const times = think.match(/\d+(?:\.\d+)?/g)?.map(Number) ?? [];
+  if (times.length < 2) return null;
+  const [start, end] = times.slice(-2) as [number, number];
+  return end - start >= 0.1 - 1e-9 && end <= lastCallTime(limits) ? { start, end } : null;
 }
 
 /** `{"name": TOOL, "arguments": {...}}`, name first (as formatTurn writes it) so the arguments follow that tool's schema. */
@@ -303,7 +263,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   // Tools the protocol knows are validated as the parser will; others (a chat client's) by schema only.
   const known = limits !== undefined ? POLICY_TOOLS.find((t) => t.name === name) : undefined;
   // A call that mixed two forms could never validate, and would be found out only as it closed.
-  const plan = think !== null && limits ? planOf(think, name, limits) : {};
+  const plan = think !== null && name === "get_clip" && limits ? plannedClip(think, limits) : null;
   object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits, plan) : undefined, known?.forms ?? []);
   if (known && limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
@@ -320,7 +280,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
  */
 const affordableFrames = new WeakMap<CallLimits, Map<string, number>>();
 
-function callBounds(tool: string, limits: CallLimits, plan: Plan): Bounds {
+function callBounds(tool: string, limits: CallLimits, plan: { start: number; end: number } | null): Bounds {
   const last = lastCallTime(limits);
   const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
   /** Frames the budget pays for at a rung (0: not even one); counted once per guide, as every candidate token re-checks the call. */
@@ -335,12 +295,12 @@ function callBounds(tool: string, limits: CallLimits, plan: Plan): Bounds {
     return n;
   };
   return (key, s, written) => {
-    // followThink: the clip is the one its think planned, exactly; frames are the last times it named.
-    if (plan.clip && (key === "start" || key === "end")) return { ...s, minimum: plan.clip[key], maximum: plan.clip[key] };
+    // followThink: the clip is the one its think planned, exactly.
+    if (plan && (key === "start" || key === "end")) return { ...s, minimum: plan[key], maximum: plan[key] };
     const other = written[key === "start" ? "end" : "start"];
     const rung = typeof written["rung"] === "string" ? written["rung"] : undefined;
     const frames = Array.isArray(written["timestamps"]) ? written["timestamps"].length : typeof written["count"] === "number" ? written["count"] : undefined;
-    if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}), ...(plan.frames ? { suffixOf: plan.frames } : {}) };
+    if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}) };
     if (key === "count" && rung) return cap(s, affordable(rung));
     if (key === "rung" && s.enum) return { ...s, enum: s.enum.filter((r) => typeof r === "string" && affordable(r) >= (frames ?? 1)) };
     // 0.1 s apart at least, with room for float error (38.0 + 0.1 is a hair above 38.1).
@@ -397,12 +357,10 @@ function check(text: string, tools: readonly GuideTool[], limits: CallLimits | u
 
 export interface GuideOptions {
   /**
-   * A call does what its think says (with limits only): a clip's start and end are the last two
-   * times the think names, a frames call's timestamps the last of them (as many as it lists,
-   * from the last four), when that makes a call the parser accepts. Measured on val 300 (session
-   * 14): 0.6.0's clip calls took another window than their think named in 10% of turns (count:
-   * 19%), e.g. "I watch 24.1 to 28.9 s closely" then {"start": 28.9, "end": 29.4}; frames calls
-   * in 29% of order turns ("I read 8.7 and 9.0 s closely" then [8.7]).
+   * A clip call's start and end are the last two times its think names, when those make a valid
+   * clip (with limits only). Measured on val 300 (session 14): 0.6.0's clip calls disagreed with
+   * their own think's window in 10% of turns (count: 19%), e.g. "I watch 24.1 to 28.9 s closely"
+   * then {"start": 28.9, "end": 29.4}; the think's window was the teacher's.
    */
   followThink?: boolean;
 }

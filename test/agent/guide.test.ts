@@ -88,7 +88,7 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.ok(clip + '"start":20,"end":1')).toBe(true);
   });
 
-  it("followThink: a clip call's start and end are the last two times its think names, a frames call's times its last ones", () => {
+  it("followThink: a clip call's start and end are the last two times its think names, when they make a valid clip", () => {
     const follow = turnGuide(tools, limits, undefined, { followThink: true });
     const think = "<think>The circle flashes from 24.1 to 28.9 s. I watch 24.1 to 28.9 s closely.</think><tool_call>{\"name\":\"get_clip\",\"arguments\":{";
     // Digit by digit toward 24.1; the seen failure (start at the think's end) is refused.
@@ -101,15 +101,8 @@ describe("turn guide (guided decoding)", () => {
     for (const t of ["I watch the whole video.", "The sign shows at 26.0 s.", "I watch 25.1 to 25.1 s closely.", "I watch 20.0 to 31.0 s closely."]) {
       expect(follow.ok(`<think>${t}</think><tool_call>{"name":"get_clip","arguments":{"start":3,`), t).toBe(true);
     }
-    // get_frames: the timestamps are the last times the think names (a suffix of them, as many as the call lists).
-    const frames = '<think>The red shows at 8.7 s. I read 8.7 and 9.0 s closely.</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[';
-    expect(["7", "8.7,", "9.0,", "8.7]", "9.0]", "8.7,9.0]", "8.7,8.7,9.0]", "8.7,9.0,", "8.", "9"].map((a) => follow.ok(frames + a))).toEqual([false, true, false, false, true, true, true, false, true, true]);
-    expect(follow.complete(frames + '8.7,9.0],"rung":"low"}}</tool_call>')).toBe(true);
-    expect(follow.ok(frames + "7,")).toBe(false);
-    expect(turnGuide(tools, limits).ok(frames + "7,")).toBe(true);
-    // A think with no time leaves the list free; the interval form of get_frames is not bound.
-    expect(follow.ok('<think>Text shows on the sign at the full rung.</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[7,')).toBe(true);
-    expect(follow.ok('<think>I read 8.7 s closely.</think><tool_call>{"name":"get_frames","arguments":{"start":3,"end":5,"count":2,')).toBe(true);
+    // get_frames is not bound by it (binding its times to the think's cost 0.7.0 order answers on val 300: 40% -> 34%).
+    expect(follow.ok('<think>I read 5.3 and 5.8 s closely.</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[7,')).toBe(true);
   });
 
   it("with limits, a call's keys stay in one of its forms (get_frames: times, or an interval and a count)", () => {
