@@ -60,7 +60,7 @@ export const ReportSchema = z.object({
     decode: z.boolean(),
     /** Tiny policies: tokens chosen under guided decoding (src/agent/guide.ts). Absent in older reports. */
     guided: z.boolean().optional(),
-    // Tiny policies: clip calls followed their think's window (session 14; absent before).
+    /** Tiny policies: clip calls followed their think's window (followThink, session 14). Absent in older reports. */
     follow_think: z.boolean().optional(),
   }),
   versions: z.object({ framemind: z.string(), node: z.string(), ffmpeg: z.string() }),
