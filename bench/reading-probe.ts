@@ -92,7 +92,9 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
 
 const familyOf = new WeakMap<Example, Family>();
 // The shipped model's vocabulary: the protocol, the suite's questions, options and answers.
-const tok = loadTiny(values.init || undefined).tokenizer;
+// --init: its weights are read once here, for its vocabulary and for the model fine-tuned below.
+const initModel = values.init ? loadTiny(values.init) : null;
+const tok = (initModel ?? loadTiny()).tokenizer;
 const text = (a: string) => `<answer>${a}</answer>`;
 const toExample = (ctx: TurnContext, answer: string): Example => turnExample(ctx, text(answer), tok);
 const t0 = performance.now();
@@ -136,7 +138,7 @@ async function accuracy(model: TransformerModel, examples: readonly Example[], b
 
 const curves: Record<string, { step: number; train: number; test: number }[]> = {};
 for (const v of variants) {
-  const model = v ? TransformerModel.init(parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v }), seed, { threads }) : TransformerModel.load(values.init, { threads }).model;
+  const model = v ? TransformerModel.init(parseTransformerConfig({ vocabSize: tok.size, dModel: 128, nHeads: 4, dFF: 512, maxSeq, patchDim: PATCH_DIM, timeFeatures: 16, patchTokens: true, ...v }), seed, { threads }) : new TransformerModel(initModel!.model.config, initModel!.model.params, { threads });
   const config = model.config;
   if (maxSeq > config.maxSeq) throw new Error(`examples need ${maxSeq} positions, the model at ${values.init} has ${config.maxSeq}`);
   const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set([...noDecayParams(config), 'tok_emb']) });

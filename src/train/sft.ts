@@ -278,7 +278,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const maxLen = cfg.data.maxLen || model.config.maxSeq;
   const exampleOpts = { optionText: cfg.data.optionAnswers === "text" };
   const train = await loadExamples(trainRecs, tokenizer, maxLen, "train", exampleOpts);
-  // Drills (every turn of n items), then answer-turn drills (the answer turn alone of answerTurns.n other items).
+  // Drills (every turn of n items), then answer-turn drills (the last answerTurns.lastTurns turns of answerTurns.n other items).
   const { uniform: uniformSpec, reading, countSteps, answerTurns } = cfg.data.drills;
   const uniform = framesRung(uniformSpec);
   const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed: cfg.data.drills.seed } } : {};
