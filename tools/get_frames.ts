@@ -8,8 +8,6 @@ export const rungSchema = (ladder: LadderName) =>
   z.enum(rungNames(ladder) as [string, ...string[]]).describe(`resolution rung of the '${ladder}' ladder: ${rungNames(ladder).join(" < ")}`);
 
 export const round1 = (t: number) => Math.round(t * 10) / 10;
-/** The moments a timestamps list names, at 0.1 s, each once, in the order first named: a moment asked twice is one frame, charged once. */
-export const distinctTimes = (ts: readonly number[]): number[] => [...new Set(ts.map(round1))];
 
 /** A call names frames by their times, or by an interval and a count: never both. */
 const FORMS = [["timestamps"], ["start", "end", "count"]] as const;
@@ -43,7 +41,7 @@ export const getFramesTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
     const r = await getFrames(
       {
         video,
-        ...(args.timestamps ? { at: distinctTimes(args.timestamps) } : { span: { start: round1(args.start!), end: round1(args.end!), count: args.count! } }),
+        ...(args.timestamps ? { at: args.timestamps.map(round1) } : { span: { start: round1(args.start!), end: round1(args.end!), count: args.count! } }),
         resolution: { ladder: ctx.ladder, rung: args.rung },
         mode: args.mode,
       },

@@ -1,9 +1,9 @@
 /** The tool registry: the agent loop and the MCP server both read tools from here. */
 import { getClipTool } from "./get_clip.js";
-import { distinctTimes, getFramesTool, round1 } from "./get_frames.js";
+import { getFramesTool } from "./get_frames.js";
 import { probeVideoTool } from "./probe_video.js";
 
-export { distinctTimes, getClipTool, getFramesTool, probeVideoTool, round1 };
+export { getClipTool, getFramesTool, probeVideoTool };
 export type { FramesOutput, Tool, ToolContext } from "./types.js";
 
 /** Tools the policy may call inside the FiCOT loop (the agent binds the video). */

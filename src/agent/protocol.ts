@@ -16,7 +16,7 @@
  */
 import { FramemindError, type ErrorCode } from "../errors.js";
 import { clipTokens, LADDERS, targetSize, tokensFor, type LadderName, type Size } from "../video/index.js";
-import { distinctTimes, POLICY_TOOLS, round1 } from "../../tools/index.js";
+import { POLICY_TOOLS } from "../../tools/index.js";
 import type { NativeToolCall, Observation, ParsedCall, PolicyInput, ToolResultMeta } from "../policy/types.js";
 
 /** What the parser needs to know to validate a call. */
@@ -121,6 +121,8 @@ export function parseTurn(step: { text: string; toolCalls?: readonly NativeToolC
   return { kind: "call", think, call: { name: checked.name, arguments: checked.arguments, source, ...(id ? { id } : {}) }, cost: checked.cost, issues };
 }
 
+const round1 = (t: number) => Math.round(t * 10) / 10;
+
 /** Rounds the time fields to the protocol's 0.1 s before validation. */
 function roundTimes(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...args };
@@ -146,7 +148,7 @@ export function validateCall(name: unknown, args: unknown, limits: CallLimits): 
   const last = lastCallTime(limits);
   const bad = times.find((t) => t > last);
   if (bad !== undefined) return err("FM_ERR_VIDEO_OUT_OF_RANGE", { time: bad, duration: round1(limits.duration) });
-  const frames = a.timestamps ? distinctTimes(a.timestamps).length : (a.count ?? 0);
+  const frames = a.timestamps?.length ?? a.count ?? 0;
   if (frames > limits.maxFramesPerCall) return err("FM_ERR_AGENT_BAD_CALL", { tool: tool.name, reason: `${frames} frames asked, at most ${limits.maxFramesPerCall} per call` });
   const cost = callCost(tool.name, frames, a.rung, limits);
   if (cost > limits.remainingVisualTokens) return err("FM_ERR_AGENT_OVER_BUDGET", { cost, left: Math.max(0, limits.remainingVisualTokens) });

@@ -59,13 +59,6 @@ describe("parseTurn", () => {
     }
   });
 
-  it("counts a moment named twice as one frame (cost and per-call limit)", () => {
-    const nine = Array.from({ length: 9 }, (_, i) => (i % 2 ? 2.04 : 2)).join(", ");
-    const t = parseTurn({ text: `<think>x</think><tool_call>{"name": "get_frames", "arguments": {"timestamps": [${nine}], "rung": "high"}}</tool_call>` }, limits);
-    expect(t.kind).toBe("call");
-    if (t.kind === "call") expect(t.cost).toBe(callCost("get_frames", 1, "high", limits));
-  });
-
   it("accepts a time at the end of the video rounded to 0.1 s", () => {
     const t = parseTurn({ text: '<think>x</think><tool_call>{"name": "get_frames", "arguments": {"timestamps": [9.96], "rung": "low"}}</tool_call>' }, { ...limits, duration: 9.96 });
     expect(t.kind).toBe("call");

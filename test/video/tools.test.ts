@@ -44,14 +44,6 @@ describe("tool runs", () => {
     expect(r).toMatchObject({ rung: "high", mode: "exact" });
   });
 
-  it("get_frames returns a moment named twice once, charged once", async () => {
-    const args = getFramesTool.schema("tiny").parse({ timestamps: [1.23, 0.44, 1.2, 1.23], rung: "high" });
-    const r = await getFramesTool.run(video, args, ctx);
-    expect(r.frames.map((f) => readIndex(f.rgb, f.width, f.height))).toEqual([30, 10]);
-    expect(r.timestamps).toEqual([1.2, 0.4]);
-    expect(r.tokens).toBe(2 * (r.width / 28) * (r.height / 28));
-  });
-
   it("get_clip and probe_video", async () => {
     const c = await getClipTool.run(video, getClipTool.schema("tiny").parse({ start: 0, end: 1.5, count: 8, rung: "low" }), ctx);
     expect(c.frames).toHaveLength(8);
