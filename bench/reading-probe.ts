@@ -7,7 +7,9 @@
 // Every combination of --stems, --cells, --layers and --motion is one model.
 // Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2] [--motion 0,1]
 //        [--rung low|high|full] [--close low|high|full]
-//        [--view evidence|turn|mixed] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
+//        [--view evidence|turn|mixed|cropmix] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
+//        [--stemCell 7] [--stemStride 0] [--stemPool 1]   (the conv stem's window, step and pooling)
+//        [--crop S] [--jitter J]   (the text box alone, S px per glyph pixel, moved by up to J px; cropmix: beside whole frames)
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
 //        [--turnTarget]   (target: the teacher's whole turn as the shipped recipes teach it; --think adds count's steps)
 //        [--init MODEL_DIR]   (fine-tune a trained checkpoint instead of fresh models; measured at step 0 too)
@@ -15,6 +17,11 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { makeItem } from '../datasets/synth/generate.js';
+import { areaResize } from '../datasets/synth/render.js';
+import { frameTime, sceneRenderer, type Scene } from '../datasets/synth/scene.js';
+import { textSize } from '../datasets/synth/font.js';
+import { Rng } from '../src/nn/rng.js';
+import type { DatasetItem } from '../datasets/schema.js';
 import { FAMILIES, type Family } from '../datasets/synth/families.js';
 import { AdamW, lrAt, noDecayParams, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
 import { contextFromInput, loadTiny, saveTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
@@ -48,6 +55,11 @@ const { values } = parseArgs({
     init: { type: 'string', default: '' },
     out: { type: 'string', default: '' },
     turnTarget: { type: 'boolean', default: false },
+    crop: { type: 'string', default: '' },
+    stemCell: { type: 'string', default: '7' },
+    stemStride: { type: 'string', default: '0' },
+    stemPool: { type: 'string', default: '1' },
+    jitter: { type: 'string', default: '0' },
   },
 });
 const families = values.families.split(',') as Family[];
@@ -55,19 +67,22 @@ for (const f of families) if (!FAMILIES.includes(f)) throw new Error(`unknown fa
 const list = (s: string) => s.split(',').map(Number);
 // --init: one model, the checkpoint as trained (its shape replaces --stems/--cells/--layers/--motion).
 if (values.out && !values.init) throw new Error('--out saves a fine-tuned --init model');
+// --stemCell / --stemStride / --stemPool: the conv stem's window, step and pooling (every variant with --stems > 0).
+const stemShape = { stemCell: Number(values.stemCell), stemStride: Number(values.stemStride), stemPool: Number(values.stemPool) };
 const variants = values.init ? [null] : list(values.stems).flatMap((stemChannels) =>
-  list(values.cells).flatMap((patchCells) => list(values.layers).flatMap((nLayers) => list(values.motion).map((m) => ({ stemChannels, patchCells, nLayers, patchMotion: m > 0 })))),
+  list(values.cells).flatMap((patchCells) => list(values.layers).flatMap((nLayers) => list(values.motion).map((m) => ({ stemChannels, patchCells, nLayers, patchMotion: m > 0, ...stemShape })))),
 );
 const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.steps, values.train, values.test, values.batch, values.lr, values.seed, values.threads, values.evalEvery].map(Number) as [number, number, number, number, number, number, number, number];
 
 // evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
 // sees it (test too); mixed: train on both (each item twice), test on turns.
-type View = 'evidence' | 'turn';
+type View = 'evidence' | 'turn' | 'crop';
 // --rung low|high|full: every evidence frame at that rung. --close: the rung small text is shown
 // at (default the teacher's, CLOSE_RUNG; --close high gives the views of sessions 3-4).
 for (const r of [values.rung, values.close]) if (!['', 'low', 'high', 'full'].includes(r)) throw new Error('--rung and --close are low, high or full');
 const viewRungs = { ...(values.rung ? { rung: values.rung } : {}), ...(values.close ? { close: values.close } : {}) };
-if (!['evidence', 'turn', 'mixed'].includes(values.view)) throw new Error('--view is evidence, turn or mixed');
+if (!['evidence', 'turn', 'mixed', 'cropmix'].includes(values.view)) throw new Error('--view is evidence, turn, mixed or cropmix');
+if (values.view === 'cropmix' && !values.crop) throw new Error('--view cropmix trains on --crop views beside whole frames: set --crop');
 
 /** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
 async function readingItem(s: number, j: number, view: View): Promise<Example | null> {
@@ -87,7 +102,34 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     // --turnTarget: the same without count's steps, the turn the shipped model was taught.
     return tag(values.think || values.turnTarget ? turnExample(contextFromInput(last.input), last.text, tok) : toExample(contextFromInput(last.input), item.answer));
   }
-  return tag(toExample(readingContext(item, scene, viewRungs), item.answer));
+  return tag(toExample(view === 'crop' ? cropContext(item, scene, s * 100003 + j) : readingContext(item, scene, viewRungs), item.answer));
+}
+
+// --crop S: instead of whole frames, the text box alone (the view a region-zoom tool would
+// return), resized so a glyph pixel is S output pixels, padded by 2 glyph pixels and rounded up
+// to whole 28-px patches; --jitter J moves the crop by up to J output pixels each way (a zoom that
+// points roughly). Tells whether small text fails on finding the text or on reading its glyphs.
+const [cropScale, cropJitter] = [Number(values.crop || 0), Number(values.jitter)];
+function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnContext {
+  const rng = new Rng(rngSeed);
+  const boxes = (item.meta as { text?: { x: number; y: number; cell: number; text: string; from: number; to: number }[] }).text ?? [];
+  if (boxes.length === 0) throw new Error(`--crop: item ${item.id} (${String(item.meta.family)}) shows no text`);
+  const render = sceneRenderer(scene);
+  const frames = boxes.map((b) => {
+    const k = Math.min(scene.frameCount - 1, Math.floor(((b.from + b.to) / 2) * scene.fps));
+    const f = cropScale / b.cell; // output px per source px
+    const size = textSize(b.text.length, b.cell);
+    // Room for the jitter too, so the text stays whole in view.
+    const W = 28 * Math.ceil((size.width * f + 4 * cropScale + 2 * cropJitter) / 28), H = 28 * Math.ceil((size.height * f + 4 * cropScale + 2 * cropJitter) / 28);
+    const cw = Math.min(scene.width, Math.round(W / f)), ch = Math.min(scene.height, Math.round(H / f));
+    const jx = (rng.uniform() * 2 - 1) * cropJitter / f, jy = (rng.uniform() * 2 - 1) * cropJitter / f;
+    const x0 = Math.max(0, Math.min(scene.width - cw, Math.round(b.x + size.width / 2 - cw / 2 + jx)));
+    const y0 = Math.max(0, Math.min(scene.height - ch, Math.round(b.y + size.height / 2 - ch / 2 + jy)));
+    const full = render(k), src = Buffer.alloc(cw * ch * 3);
+    for (let y = 0; y < ch; y++) full.copy(src, y * cw * 3, ((y0 + y) * scene.width + x0) * 3, ((y0 + y) * scene.width + x0 + cw) * 3);
+    return { timestamp: Math.round(frameTime(scene, k) * 1000) / 1000, width: W, height: H, tokens: (W / 28) * (H / 28), rung: 'full', rgb: areaResize(src, cw, ch, W, H) };
+  });
+  return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 
 const familyOf = new WeakMap<Example, Family>();
@@ -106,10 +148,11 @@ const build = async (s: number, n: number, views: View[]) => {
   }
   return out;
 };
-const testView: View = values.view === 'evidence' ? 'evidence' : 'turn';
-const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
+// cropmix: train on the text cropped and on the whole frame (each item twice), test on whole frames.
+const testView: View = values.view === 'evidence' ? (cropScale ? 'crop' : 'evidence') : values.view === 'cropmix' ? 'evidence' : 'turn';
+const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : values.view === 'cropmix' ? ['crop', 'evidence'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
-console.log(`reading probe: view ${values.view}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+console.log(`reading probe: view ${values.view}${cropScale ? ` cropped to the text at ${cropScale} px per glyph pixel, jitter ${cropJitter} px` : ''}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
@@ -142,7 +185,7 @@ for (const v of variants) {
   const config = model.config;
   if (maxSeq > config.maxSeq) throw new Error(`examples need ${maxSeq} positions, the model at ${values.init} has ${config.maxSeq}`);
   const opt = new AdamW({ lr, weightDecay: 0.05, clipNorm: 1, noDecay: new Set([...noDecayParams(config), 'tok_emb']) });
-  const name = !v ? `init ${values.init}` : [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), ...(v.patchMotion ? ['motion'] : []), `${v.nLayers} layers`].join(', ');
+  const name = !v ? `init ${values.init}` : [v.stemChannels ? `conv stem ${v.stemChannels}x${config.stemCell}px${config.stemStride ? ` step ${config.stemStride} pool ${config.stemPool}` : ''}` : 'linear stem', ...(v.patchCells ? [`cells ${v.patchCells}`] : []), ...(v.patchMotion ? ['motion'] : []), `${v.nLayers} layers`].join(', ');
   const curve: (typeof curves)[string] = (curves[name] = []);
   // A trained checkpoint is measured before its first step, so the fine-tune's gain shows.
   if (!v) curve.push({ step: 0, train: await accuracy(model, data.train.slice(-nTest)), test: await accuracy(model, data.test) });
@@ -175,7 +218,7 @@ for (let i = 0; i < curves[names[0]!]!.length; i++) {
   console.log(`| ${curves[names[0]!]![i]!.step} | ${names.map((n) => `${(100 * curves[n]![i]!.train).toFixed(0)}% / ${(100 * curves[n]![i]!.test).toFixed(0)}%`).join(' | ')} |`);
 }
 if (values.plot) {
-  const title = `bench:reading-probe view ${values.view}${values.rung ? ` rung ${values.rung}` : ''}${values.close ? ` close ${values.close}` : ''}${values.optionText ? ' optionText' : ''}${values.think ? ' think' : values.turnTarget ? ' turnTarget' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
+  const title = `bench:reading-probe view ${values.view}${cropScale ? ` crop ${cropScale} jitter ${cropJitter}` : ''}${values.rung ? ` rung ${values.rung}` : ''}${values.close ? ` close ${values.close}` : ''}${values.optionText ? ' optionText' : ''}${values.think ? ' think' : values.turnTarget ? ' turnTarget' : ''}, families ${families.join(',')}, ${nTrain}/${nTest} items, ${steps} steps x ${batchSize}, lr ${lr}, seed ${seed}`;
   const panels = names.map((n) => ({
     title: `${n}: exact-match accuracy`,
     series: [

@@ -10,6 +10,8 @@ export interface AdamWOptions {
   clipNorm?: number;
   /** Parameters excluded from weight decay (norm gains, biases). */
   noDecay?: ReadonlySet<string>;
+  /** Per-parameter learning-rate multipliers (parameters a grown model adds learn from scratch while the rest fine-tunes). */
+  lrScale?: ReadonlyMap<string, number>;
 }
 
 /** Serializable optimizer state (moments keyed by parameter name). */
@@ -35,7 +37,7 @@ export function globalNorm(grads: Readonly<Record<string, Float32Array>>): numbe
 }
 
 export class AdamW {
-  readonly opts: Required<Omit<AdamWOptions, 'noDecay' | 'clipNorm'>> & Pick<AdamWOptions, 'noDecay' | 'clipNorm'>;
+  readonly opts: Required<Omit<AdamWOptions, 'noDecay' | 'clipNorm' | 'lrScale'>> & Pick<AdamWOptions, 'noDecay' | 'clipNorm' | 'lrScale'>;
   private state: AdamWState = { step: 0, m: {}, v: {} };
 
   constructor(opts: AdamWOptions) {
@@ -48,13 +50,12 @@ export class AdamW {
 
   /** Update `params` in place. `lr` overrides the base learning rate (for schedules). */
   update(params: Record<string, Float32Array>, grads: Readonly<Record<string, Float32Array>>, lr = this.opts.lr): AdamStepInfo {
-    const { beta1, beta2, eps, weightDecay, clipNorm, noDecay } = this.opts;
+    const { beta1, beta2, eps, weightDecay, clipNorm, noDecay, lrScale } = this.opts;
     const gradNorm = globalNorm(grads);
     const clipScale = clipNorm && gradNorm > clipNorm ? clipNorm / (gradNorm + 1e-12) : 1;
     const t = ++this.state.step;
     const bc1 = 1 - Math.pow(beta1, t);
     const bc2 = 1 - Math.pow(beta2, t);
-    const stepSize = lr / bc1;
     const invSqrtBc2 = 1 / Math.sqrt(bc2);
     for (const [name, p] of Object.entries(params)) {
       const g = grads[name];
@@ -62,7 +63,9 @@ export class AdamW {
       if (g.length !== p.length) throw new Error(`AdamW: gradient of '${name}' has ${g.length} values, parameter ${p.length}`);
       const m = (this.state.m[name] ??= new Float32Array(p.length));
       const v = (this.state.v[name] ??= new Float32Array(p.length));
-      const decay = noDecay?.has(name) ? 1 : 1 - lr * weightDecay; // decoupled decay
+      const lrP = lr * (lrScale?.get(name) ?? 1);
+      const stepSize = lrP / bc1;
+      const decay = noDecay?.has(name) ? 1 : 1 - lrP * weightDecay; // decoupled decay
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]! * clipScale;
         const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * gi);

@@ -28,6 +28,7 @@ export {
   noDecayParams,
   initParams,
   addMotion,
+  addStem,
   growLayers,
   buildTrainGraph,
   buildForwardGraph,

@@ -33,8 +33,14 @@ export const ModelShape = z
     frameRefs: z.number().int().min(0).max(64).default(32),
     /** Patch stem: 0 = one linear projection per 28x28 patch; k > 0 = a shared projection of each stemCell-pixel square to k features (a convolution), then the patch projection. */
     stemChannels: z.number().int().min(0).default(0),
-    /** Side of the stem's squares in pixels (divides 28). */
+    /** Side of the stem's squares in pixels. */
     stemCell: z.number().int().positive().default(7),
+    /** Step between stem squares in pixels; 0 = stemCell (they tile the patch). Smaller: overlapping squares (transformer.ts stemStride). */
+    stemStride: z.number().int().min(0).default(0),
+    /** Stem squares averaged per pooled cell side (transformer.ts stemPool). */
+    stemPool: z.number().int().positive().default(1),
+    /** The stem's features are added to the whole patch's linear projection instead of replacing it (transformer.ts stemBeside). */
+    stemBeside: z.boolean().default(false),
     /** Learned embedding of each patch's cell in its frame (row * 16 + col): 256 covers 16x16 patches; 0 = off. */
     patchCells: z.number().int().min(0).default(0),
     /** Each visual token also sees its patch minus the same cell of the previous frame (motion; transformer.ts patchMotion). */
@@ -55,6 +61,8 @@ export const OptimConfig = z
     beta2: z.number().min(0).max(1).default(0.99),
     /** Global gradient-norm clip (0 = off). */
     clipNorm: z.number().min(0).default(1),
+    /** Learning-rate multiplier per parameter-name prefix, e.g. {"stem.": 6}: what `addStem` adds learns from scratch while the rest fine-tunes. */
+    lrScale: z.record(z.string().min(1), z.number().positive()).default({}),
   })
   .strict()
   .prefault({});
@@ -191,6 +199,16 @@ export const SftConfigSchema = z
      * the fine-tune starts from the init model's exact outputs and learns to use them.
      */
     addMotion: z.boolean().default(false),
+    /**
+     * Give the `init` model a convolutional stem beside its linear patch projection (model
+     * stemBeside), its projection at zero, so the fine-tune starts from the init model's exact
+     * outputs: `channels` features per `cell`-pixel window, windows every `stride` pixels,
+     * averaged `pool` x `pool` (src/nn/transformer.ts addStem).
+     */
+    addStem: z
+      .object({ channels: z.number().int().positive(), cell: z.number().int().positive(), stride: z.number().int().positive(), pool: z.number().int().positive().default(1) })
+      .strict()
+      .optional(),
     model: ModelShape,
     optim: OptimConfig,
     data: DataConfig,
@@ -204,6 +222,7 @@ export const SftConfigSchema = z
     const d = c.data.drills;
     if (d.n && d.answerTurns.n && d.answerTurns.seed === d.seed) ctx.addIssue({ code: "custom", path: ["data", "drills", "answerTurns", "seed"], message: `equals data.drills.seed (${d.seed}): the answer turns would repeat the drills' items; pick another seed` });
     if (c.growLayers && !c.init) ctx.addIssue({ code: "custom", path: ["growLayers"], message: "grows an init model: set `init` too" });
+    if (c.addStem && !c.init) ctx.addIssue({ code: "custom", path: ["addStem"], message: "adds a stem to an init model: set `init` too (a fresh model takes model.stemChannels)" });
     if (c.addMotion && !c.init) ctx.addIssue({ code: "custom", path: ["addMotion"], message: "adds motion to an init model: set `init` too (a fresh model takes model.patchMotion)" });
     if (!c.data.train && !c.init) ctx.addIssue({ code: "custom", path: ["data", "train"], message: "a fresh model builds its vocabulary from data.train: set it, or fine-tune an `init` model on drills" });
     if (c.run.bestBy === "val_loss" && !c.data.val) ctx.addIssue({ code: "custom", path: ["run", "bestBy"], message: "val_loss needs data.val" });

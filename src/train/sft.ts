@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AdamW, addMotion, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type ParamStore, type TransformerConfig } from "../nn/index.js";
+import { AdamW, addMotion, addStem, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type ParamStore, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
 import { setFrameCacheDir } from "../video/index.js";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.js";
@@ -210,16 +210,30 @@ interface TrainerState {
   bestStep: number | null;
 }
 
-/** The config shape of a model (what `model` in an SFT config would have to say to build it). */
-function shapeOf(m: TransformerConfig, frameRefs: number): SftConfig["model"] {
-  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs, stemChannels: m.stemChannels, stemCell: m.stemCell, patchCells: m.patchCells, patchMotion: m.patchMotion };
+/** Learning-rate multiplier per parameter from `optim.lrScale` (the longest matching name prefix wins); a prefix naming no parameter is an error. */
+export function lrScales(names: readonly string[], byPrefix: Readonly<Record<string, number>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const prefix of Object.keys(byPrefix)) {
+    if (!names.some((n) => n.startsWith(prefix))) throw new FramemindError("FM_ERR_TRAIN_CONFIG", { reason: `optim.lrScale: no parameter starts with '${prefix}'` });
+  }
+  for (const n of names) {
+    const best = Object.keys(byPrefix).filter((p) => n.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+    if (best !== undefined) out.set(n, byPrefix[best]!);
+  }
+  return out;
 }
 
-/** The init model as fine-tuning starts from it: `growLayers` blocks and, with `addMotion`, motion features, all at the identity. */
+/** The config shape of a model (what `model` in an SFT config would have to say to build it). */
+function shapeOf(m: TransformerConfig, frameRefs: number): SftConfig["model"] {
+  return { dModel: m.dModel, nLayers: m.nLayers, nHeads: m.nHeads, dFF: m.dFF, maxSeq: m.maxSeq, timeFeatures: m.timeFeatures, frameRefs, stemChannels: m.stemChannels, stemCell: m.stemCell, stemStride: m.stemStride, stemPool: m.stemPool, stemBeside: m.stemBeside, patchCells: m.patchCells, patchMotion: m.patchMotion };
+}
+
+/** The init model as fine-tuning starts from it: `growLayers` blocks and, with `addMotion` / `addStem`, motion features / a conv stem, all at the identity. */
 function grownInit(cfg: SftConfig): { init: LoadedTiny; grown: { config: TransformerConfig; params: ParamStore } } {
   const init = loadTiny(cfg.init);
   const deeper = growLayers(init.model.config, init.model.params, cfg.growLayers, new Rng(cfg.seed));
-  return { init, grown: cfg.addMotion ? addMotion(deeper.config, deeper.params) : deeper };
+  const moving = cfg.addMotion ? addMotion(deeper.config, deeper.params) : deeper;
+  return { init, grown: cfg.addStem ? addStem(moving.config, moving.params, cfg.addStem, new Rng(cfg.seed + 1)) : moving };
 }
 
 /** The model shape a run folder was started with, if it has a config.json. */
@@ -305,7 +319,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   if (cfg.data.drills.readingWarmup && !readingViews.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "data.drills.readingWarmup needs reading views (data.drills.reading with drills of a reading family)" });
   const noDecay = new Set(paramSpecs(model.config).filter((s) => s.noDecay).map((s) => s.name));
   noDecay.add("tok_emb"); // tied with the output head: decaying it fights the logits
-  const opt = new AdamW({ lr: cfg.optim.lr, beta1: cfg.optim.beta1, beta2: cfg.optim.beta2, weightDecay: cfg.optim.weightDecay, clipNorm: cfg.optim.clipNorm || undefined, noDecay });
+  const opt = new AdamW({ lr: cfg.optim.lr, beta1: cfg.optim.beta1, beta2: cfg.optim.beta2, weightDecay: cfg.optim.weightDecay, clipNorm: cfg.optim.clipNorm || undefined, noDecay, lrScale: lrScales(Object.keys(model.params), cfg.optim.lrScale) });
   if (loaded.optimizer) opt.setState(loaded.optimizer);
 
   const save = (dir: string) => saveTiny(dir, model, tokenizer, { optimizer: opt.getState(), rng: new Rng(cfg.seed).state(), meta: { trainer: state, config: cfg } });

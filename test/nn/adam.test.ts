@@ -31,6 +31,13 @@ describe('AdamW', () => {
     expect(params.x[1]).toBeCloseTo(1.01, 5);
   });
 
+  it('lrScale multiplies one parameter\'s step (and its decay), the rest move at lr', () => {
+    const params = { a: new Float32Array([1]), b: new Float32Array([1]) };
+    new AdamW({ lr: 0.01, weightDecay: 0, lrScale: new Map([['b', 5]]) }).update(params, { a: new Float32Array([1]), b: new Float32Array([1]) });
+    expect(params.a[0]).toBeCloseTo(0.99, 5);
+    expect(params.b[0]).toBeCloseTo(0.95, 5);
+  });
+
   it('applies decoupled weight decay except to noDecay params', () => {
     const params = { w: new Float32Array([2]), b: new Float32Array([2]) };
     const opt = new AdamW({ lr: 0.1, weightDecay: 0.5, noDecay: new Set(['b']) });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/nn/adam.js';
 import { packSequences, TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
-import { addMotion, countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
+import { addMotion, addStem, countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
 import { tinyBatch, tinyConfig } from './fixtures.js';
 
 const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
@@ -82,6 +82,33 @@ describe('transformer', () => {
     await model.release();
   });
 
+  it('the overlapping, pooled stem: gradients match finite differences, and a dot moved inside the patch gives the same token', async () => {
+    // 5x5 RGB patches, 2x2 windows every pixel: 4x4 windows of 12 floats; pooled 4x4 -> one cell of 3 features.
+    const c = parseTransformerConfig({ ...tinyConfig, patchDim: 75, stemCell: 2, stemStride: 1, stemPool: 4, stemChannels: 3 });
+    expect(paramSpecs(c).find((s) => s.name === 'stem.w')?.shape).toEqual([12, 3]);
+    expect(paramSpecs(c).find((s) => s.name === 'patch.w')?.shape).toEqual([3, c.dModel]);
+    expect(() => parseTransformerConfig({ ...c, stemPool: 3 })).toThrow(/stemPool/);
+    const model = TransformerModel.init(c, 1, { threads: 1 });
+    await checkModelGrads(model, tinyBatch(2, 2, 8, c), ['stem.w', 'stem.b', 'patch.w', 'h0.qkv.w']);
+    const dot = (y: number, x: number) => {
+      const p = new Float32Array(75);
+      for (let ch = 0; ch < 3; ch++) p[(y * 5 + x) * 3 + ch] = ch === 0 ? 1 : -0.5;
+      return p;
+    };
+    const feed = (p: Float32Array): SftBatch => ({ batch: 1, seq: 2, tokens: new Int32Array([1, 1]), patchSlot: new Int32Array([1, 0]), patches: p, patchTimes: new Float32Array([0]), targets: new Int32Array([2, 2]), lossMask: new Float32Array([0, 1]) });
+    // Every window offset sees an interior dot once, wherever it is: the average is the same.
+    const [a, b, edge] = [await model.lossAndGrads(feed(dot(1, 1))), await model.lossAndGrads(feed(dot(3, 2))), await model.lossAndGrads(feed(dot(0, 0)))];
+    expect(b.loss).toBeCloseTo(a.loss, 5);
+    expect(Math.abs(edge.loss - a.loss)).toBeGreaterThan(1e-5); // a corner pixel is seen by one window only
+    // Pooled 2x2 instead: four cells, so where the dot sits matters again.
+    const c2 = parseTransformerConfig({ ...c, stemPool: 2 });
+    expect(paramSpecs(c2).find((s) => s.name === 'patch.w')?.shape).toEqual([12, c.dModel]);
+    const m2 = TransformerModel.init(c2, 1, { threads: 1 });
+    expect(Math.abs((await m2.lossAndGrads(feed(dot(1, 1)))).loss - (await m2.lossAndGrads(feed(dot(3, 2)))).loss)).toBeGreaterThan(1e-5);
+    await model.release();
+    await m2.release();
+  });
+
   it('patchTokens: a visual token adds its token id embedding (frame references); off, the id is ignored', async () => {
     const withIds = tinyBatch(2);
     const other = { ...withIds, tokens: withIds.tokens.slice() };
@@ -154,6 +181,27 @@ describe('transformer', () => {
     expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeLessThan(1e-5);
     expect(Math.max(...(await moving.lossAndGrads(batch)).grads['motion.w']!.map(Math.abs))).toBeGreaterThan(0);
     await Promise.all([model.release(), plain.release(), moving.release()]);
+  });
+
+  it('stemBeside: the stem adds to the linear projection; gradients match; addStem keeps outputs and its projection learns', async () => {
+    const base = parseTransformerConfig({ ...tinyConfig, patchDim: 75 });
+    const plain = TransformerModel.init(base, 3, { threads: 1 });
+    const s = addStem(base, plain.params, { channels: 3, cell: 2, stride: 1, pool: 2 }, new Rng(5));
+    expect(s.config).toMatchObject({ stemChannels: 3, stemCell: 2, stemStride: 1, stemPool: 2, stemBeside: true });
+    expect(paramSpecs(s.config).find((p) => p.name === 'patch.w')?.shape).toEqual([75, base.dModel]);
+    expect(paramSpecs(s.config).find((p) => p.name === 'stem.proj')?.shape).toEqual([12, base.dModel]);
+    const grown = new TransformerModel(s.config, s.params, { threads: 1 });
+    const batch = tinyBatch(2, 2, 8, base);
+    const [a, b] = [await plain.logits(batch), await grown.logits(batch)];
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeLessThan(1e-5);
+    expect(Math.max(...(await grown.lossAndGrads(batch)).grads['stem.proj']!.map(Math.abs))).toBeGreaterThan(0);
+    expect(() => addStem(s.config, s.params, { channels: 3, cell: 2, stride: 1, pool: 2 }, new Rng(5))).toThrow(/already/);
+    // Trained away from zero, every part of the sum has the right gradient.
+    const rng = new Rng(9);
+    for (const n of ['stem.proj']) s.params[n] = Float32Array.from(s.params[n]!, () => 0.2 * rng.normal());
+    const moved = new TransformerModel(s.config, s.params, { threads: 1 });
+    await checkModelGrads(moved, batch, ['stem.w', 'stem.b', 'stem.proj', 'patch.w', 'h0.qkv.w']);
+    await Promise.all([plain.release(), grown.release(), moved.release()]);
   });
 
   it('packSequences: a visual item\'s `back` points at the same cell of the previous frame in its own row', () => {

@@ -86,6 +86,15 @@ describe("sft", () => {
     expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, addMotion: true })).toThrow(/addMotion.*set `init`/s);
     expect(grown.find((r) => r.kind === "train")!.loss!).toBeLessThan(first(out) * 0.7);
     expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, growLayers: 1 })).toThrow(/growLayers.*set `init`/s);
+    // addStem: a conv stem beside the patch projection, its projection trained from zero at 10x the lr.
+    const stemmed = `${dir}-stem`;
+    rmSync(stemmed, { recursive: true, force: true });
+    await trainSft({ ...c, init: join(out, "final"), addStem: { channels: 4, cell: 6, stride: 2, pool: 3 }, optim: { ...c.optim, lrScale: { "stem.": 10 } }, run: { ...c.run, out: stemmed, steps: 2, evalEvery: 1000 } }, { quiet: true });
+    const st = loadTiny(join(stemmed, "final")).model;
+    expect([st.config.stemChannels, st.config.stemBeside, st.params["stem.proj"]!.some((x) => x !== 0)]).toEqual([4, true, true]);
+    expect(() => parseConfig(SftConfigSchema, { data: { train: "x" }, addStem: { channels: 4, cell: 4, stride: 2 } })).toThrow(/addStem.*set `init`/s);
+    await expect(trainSft({ ...c, init: join(out, "final"), optim: { ...c.optim, lrScale: { "stme.": 10 } }, run: { ...c.run, out: `${stemmed}-typo`, steps: 1, evalEvery: 1000 } }, { quiet: true })).rejects.toThrow(/no parameter starts with 'stme\.'/);
+    rmSync(`${stemmed}-typo`, { recursive: true, force: true });
     // Resuming needs the run folder only: its config.json holds the (grown) shape, its checkpoint the weights.
     const gone = `${dir}-gone`;
     cpSync(join(out, "final"), gone, { recursive: true });

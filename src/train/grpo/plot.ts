@@ -30,8 +30,8 @@ export interface Series {
   dots?: boolean;
 }
 
-function panel(x0: number, y0: number, title: string, series: readonly Series[], xMax: number): string {
-  const all = series.flatMap((s) => s.points.map((p) => p[1]));
+function panel(x0: number, y0: number, title: string, series: readonly Series[], xMax: number, range?: readonly [number, number]): string {
+  const all = [...series.flatMap((s) => s.points.map((p) => p[1])), ...(range ?? [])];
   let lo = all.length ? Math.min(...all) : 0;
   let hi = all.length ? Math.max(...all) : 1;
   if (hi - lo < 1e-9) {
@@ -56,14 +56,14 @@ function panel(x0: number, y0: number, title: string, series: readonly Series[],
   return out.join("\n");
 }
 
-/** Panels of curves side by side (two per row) over one step axis, captioned with `title`. */
-export function renderPanels(title: string, panels: ReadonlyArray<{ title: string; series: readonly Series[] }>): string {
+/** Panels of curves side by side (two per row) over one step axis, captioned with `title`; `range` widens a panel's y axis to cover it (accuracies on 0..1). */
+export function renderPanels(title: string, panels: ReadonlyArray<{ title: string; series: readonly Series[]; range?: readonly [number, number] }>): string {
   const xMax = Math.max(1, ...panels.flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q[0]))));
   const rows = Math.ceil(panels.length / 2);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${rows * H + 20}" font-family="sans-serif">`,
     `<text x="6" y="${rows * H + 15}" font-size="11" fill="#555">${esc(title)}</text>`,
-    ...panels.map((p, i) => panel((i % 2) * W, Math.floor(i / 2) * H, p.title, p.series, xMax)),
+    ...panels.map((p, i) => panel((i % 2) * W, Math.floor(i / 2) * H, p.title, p.series, xMax, p.range)),
     "</svg>",
     "",
   ].join("\n");
