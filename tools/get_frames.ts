@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getFrames, rungNames, type LadderName } from "../src/video/index.js";
+import { getFrames, MIN_REGION_SIDE, regionProblem, rungNames, type LadderName, type Region } from "../src/video/index.js";
 import { extractOptions, framesOutput, type FramesOutput, type Tool } from "./types.js";
 
 /** Timestamps travel at 0.1 s resolution, as the protocol writes them. */
@@ -8,6 +8,21 @@ export const rungSchema = (ladder: LadderName) =>
   z.enum(rungNames(ladder) as [string, ...string[]]).describe(`resolution rung of the '${ladder}' ladder: ${rungNames(ladder).join(" < ")}`);
 
 export const round1 = (t: number) => Math.round(t * 10) / 10;
+
+/** A crop shared by the frame tools: corners as fractions of the picture, checked by the video layer's own rule. */
+export const regionSchema = z
+  .array(z.number().min(0).max(1))
+  .length(4)
+  .superRefine((r, ctx) => {
+    const problem = regionProblem(r as unknown as Region);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  })
+  .describe(
+    `optional zoom: [x0, y0, x1, y1], the part of the picture to look at as fractions of its width and height (0,0 top left; each side at least ${MIN_REGION_SIDE}); the crop is sized at the rung like a whole frame, so a small region costs fewer tokens and shows its detail at up to the video's own resolution`,
+  );
+
+/** The crop as the video layer takes it (absent when the call has none). */
+export const regionOf = (a: { region?: number[] | undefined }) => (a.region ? { region: a.region as unknown as Region } : {});
 
 /** A call names frames by their times, or by an interval and a count: never both. */
 const FORMS = [["timestamps"], ["start", "end", "count"]] as const;
@@ -22,6 +37,7 @@ const schema = (ladder: LadderName) =>
       count: z.number().int().min(1).max(16).optional().describe("frames spread evenly over [start, end]"),
       rung: rungSchema(ladder),
       mode: z.enum(["exact", "tolerant"]).default("exact").describe("exact: the frame shown at t; tolerant: nearest keyframe (faster)"),
+      region: regionSchema.optional(),
     })
     .refine((a) => uses(a, FORMS[0]) !== uses(a, FORMS[1]), {
       message: "give either timestamps, or start, end and count",
@@ -34,7 +50,7 @@ export type GetFramesArgs = z.infer<ReturnType<typeof schema>>;
 
 export const getFramesTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
   name: "get_frames",
-  description: "Look at frames of the video: at given timestamps, or `count` frames spread over [start, end], at a resolution rung. Returns the frames with their real timestamps and visual-token cost.",
+  description: "Look at frames of the video: at given timestamps, or `count` frames spread over [start, end], at a resolution rung, optionally zoomed on a region. Returns the frames with their real timestamps and visual-token cost.",
   schema,
   forms: FORMS,
   async run(video, args, ctx) {
@@ -44,6 +60,7 @@ export const getFramesTool: Tool<ReturnType<typeof schema>, FramesOutput> = {
         ...(args.timestamps ? { at: args.timestamps.map(round1) } : { span: { start: round1(args.start!), end: round1(args.end!), count: args.count! } }),
         resolution: { ladder: ctx.ladder, rung: args.rung },
         mode: args.mode,
+        ...regionOf(args),
       },
       extractOptions(ctx),
     );

@@ -4,7 +4,7 @@
  * agent; the MCP server extends the same schemas with `video`.
  */
 import type { z } from "zod";
-import type { ExtractOptions, Frame, FrameMode, FramesResult, LadderName, PathPolicy, VideoInfo } from "../src/video/index.js";
+import type { ExtractOptions, Frame, FrameMode, FramesResult, LadderName, PathPolicy, Region, VideoInfo } from "../src/video/index.js";
 
 export interface ToolContext {
   ladder: LadderName;
@@ -29,6 +29,8 @@ export interface FramesOutput {
   decodeMs: number;
   warnings: string[];
   video: VideoInfo;
+  /** The crop, when the call zoomed on a region. */
+  region?: Region;
 }
 
 export interface Tool<S extends z.ZodType, O> {
@@ -51,5 +53,5 @@ export function extractOptions(ctx: ToolContext): ExtractOptions {
 
 /** A frames/clip result as the tools return it. */
 export function framesOutput(r: FramesResult, rung: string): FramesOutput {
-  return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video };
+  return { frames: r.frames, timestamps: r.frames.map((f) => f.timestamp), width: r.width, height: r.height, tokens: r.tokens, rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, warnings: r.warnings, video: r.video, ...(r.region ? { region: r.region } : {}) };
 }

@@ -108,7 +108,7 @@ export function resolveSettings(input: AgentSettingsInput = {}, policy?: Pick<Po
 /** Streamed steps (HTTP SSE events, MCP progress notifications, the CLI transcript). */
 export type AgentEvent =
   | { type: "start"; id: string; question: string; options?: string[]; video: Trajectory["video"]; settings: AgentSettings; policy: Trajectory["policy"] }
-  | { type: "frames"; turn: number | null; source: "first_observation" | "get_frames" | "get_clip"; timestamps: number[]; width: number; height: number; tokens: number; rung: string; cached: boolean; decodeMs: number; usedVisualTokens: number }
+  | { type: "frames"; turn: number | null; source: "first_observation" | "get_frames" | "get_clip"; timestamps: number[]; width: number; height: number; tokens: number; rung: string; cached: boolean; decodeMs: number; usedVisualTokens: number; region?: number[] }
   | { type: "reasoning"; turn: number; text: string }
   | { type: "tool_call"; turn: number; name: string; arguments: Record<string, unknown>; source: "text" | "native" }
   | { type: "error"; turn: number | null; code: string; message: string; recoverable: boolean }
@@ -159,7 +159,7 @@ function ffmpegVersionOnce(): string | undefined {
 }
 
 function toMeta(tool: string, r: FramesOutput): ToolResultMeta {
-  return { tool, timestamps: r.timestamps, width: r.width, height: r.height, tokens: r.tokens, rung: r.rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs };
+  return { tool, timestamps: r.timestamps, width: r.width, height: r.height, tokens: r.tokens, rung: r.rung, mode: r.mode, cached: r.cached, decodeMs: r.decodeMs, ...(r.region ? { region: r.region } : {}) };
 }
 
 function toEvidence(r: FramesOutput): EvidenceFrame[] {
@@ -243,9 +243,9 @@ export async function answer(req: AnswerRequest): Promise<AnswerResult> {
     decodeMs += r.decodeMs;
     evidence = toEvidence(r);
     allEvidence.push(evidence);
-    for (const f of r.frames) framesSeen.push({ timestamp: f.timestamp, width: f.width, height: f.height, rung: r.rung, observation: allEvidence.length - 1 });
+    for (const f of r.frames) framesSeen.push({ timestamp: f.timestamp, width: f.width, height: f.height, rung: r.rung, observation: allEvidence.length - 1, ...(r.region ? { region: [...r.region] } : {}) });
     for (const w of r.warnings) if (!warnings.includes(w)) warnings.push(w);
-    emit({ type: "frames", turn, source: turn === null ? "first_observation" : (tool as "get_frames" | "get_clip"), timestamps: r.timestamps, width: r.width, height: r.height, tokens: r.tokens, rung: r.rung, cached: r.cached, decodeMs: r.decodeMs, usedVisualTokens: used });
+    emit({ type: "frames", turn, source: turn === null ? "first_observation" : (tool as "get_frames" | "get_clip"), timestamps: r.timestamps, width: r.width, height: r.height, tokens: r.tokens, rung: r.rung, cached: r.cached, decodeMs: r.decodeMs, usedVisualTokens: used, ...(r.region ? { region: [...r.region] } : {}) });
     return meta;
   };
   const fail = (e: unknown, turn: number | null) => {

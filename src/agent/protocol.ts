@@ -15,7 +15,7 @@
  * training text and the oracle use them, so parse(format(x)) == x.
  */
 import { FramemindError, type ErrorCode } from "../errors.js";
-import { clipTokens, LADDERS, targetSize, tokensFor, type LadderName, type Size } from "../video/index.js";
+import { clipTokens, frameSize, LADDERS, tokensFor, type LadderName, type Region, type Size } from "../video/index.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
 import type { NativeToolCall, Observation, ParsedCall, PolicyInput, ToolResultMeta } from "../policy/types.js";
 
@@ -123,11 +123,13 @@ export function parseTurn(step: { text: string; toolCalls?: readonly NativeToolC
 
 const round1 = (t: number) => Math.round(t * 10) / 10;
 
-/** Rounds the time fields to the protocol's 0.1 s before validation. */
+/** Rounds the time fields to the protocol's 0.1 s (and a region to 0.001) before validation. */
 function roundTimes(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...args };
   for (const k of ["start", "end"]) if (typeof out[k] === "number") out[k] = round1(out[k] as number);
   if (Array.isArray(out.timestamps)) out.timestamps = out.timestamps.map((t) => (typeof t === "number" ? round1(t) : t));
+  // Regions at 0.001 of the picture: finer than a pixel of any frame the ladders make, and one cache key per crop.
+  if (Array.isArray(out.region)) out.region = out.region.map((v) => (typeof v === "number" ? Math.round(v * 1000) / 1000 : v));
   return out;
 }
 
@@ -143,14 +145,14 @@ export function validateCall(name: unknown, args: unknown, limits: CallLimits): 
     const reason = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
     return err("FM_ERR_AGENT_BAD_CALL", { tool: tool.name, reason });
   }
-  const a = parsed.data as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string };
+  const a = parsed.data as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string; region?: Region };
   const times = [...(a.timestamps ?? []), ...(a.start !== undefined ? [a.start] : []), ...(a.end !== undefined ? [a.end] : [])];
   const last = lastCallTime(limits);
   const bad = times.find((t) => t > last);
   if (bad !== undefined) return err("FM_ERR_VIDEO_OUT_OF_RANGE", { time: bad, duration: round1(limits.duration) });
   const frames = a.timestamps?.length ?? a.count ?? 0;
   if (frames > limits.maxFramesPerCall) return err("FM_ERR_AGENT_BAD_CALL", { tool: tool.name, reason: `${frames} frames asked, at most ${limits.maxFramesPerCall} per call` });
-  const cost = callCost(tool.name, frames, a.rung, limits);
+  const cost = callCost(tool.name, frames, a.rung, limits, a.region);
   if (cost > limits.remainingVisualTokens) return err("FM_ERR_AGENT_OVER_BUDGET", { cost, left: Math.max(0, limits.remainingVisualTokens) });
   return { name: tool.name, arguments: parsed.data as Record<string, unknown>, cost };
 }
@@ -161,8 +163,8 @@ export function lastCallTime(limits: Pick<CallLimits, "duration">): number {
 }
 
 /** Visual tokens a call will cost on this video (clips count frames in pairs, as the video layer does). */
-export function callCost(tool: string, frames: number, rung: string, limits: Pick<CallLimits, "ladder" | "video">): number {
-  const size = targetSize(limits.video, { ladder: limits.ladder, rung });
+export function callCost(tool: string, frames: number, rung: string, limits: Pick<CallLimits, "ladder" | "video">, region?: Region): number {
+  const size = frameSize(limits.video, { ladder: limits.ladder, rung }, region);
   return tool === "get_clip" ? clipTokens(frames, size) : frames * tokensFor(size);
 }
 
@@ -214,9 +216,10 @@ function statusLine(s: TurnStatus): string {
 }
 
 /** Describes frames the policy is shown (the images themselves travel beside the text). */
-export function formatFrames(r: Pick<ToolResultMeta, "tool" | "timestamps" | "width" | "height" | "tokens" | "rung">, label = r.tool): string {
+export function formatFrames(r: Pick<ToolResultMeta, "tool" | "timestamps" | "width" | "height" | "tokens" | "rung" | "region">, label = r.tool): string {
   const n = r.timestamps.length;
-  return `<frames source="${label}" rung="${r.rung}" size="${r.width}x${r.height}" tokens="${r.tokens}">${n} frame${n === 1 ? "" : "s"} at t = ${r.timestamps.map(fmtT).join(", ")} s</frames>`;
+  const region = r.region ? ` region="${r.region.join(",")}"` : "";
+  return `<frames source="${label}" rung="${r.rung}"${region} size="${r.width}x${r.height}" tokens="${r.tokens}">${n} frame${n === 1 ? "" : "s"} at t = ${r.timestamps.map(fmtT).join(", ")} s</frames>`;
 }
 
 export function formatObservation(r: ToolResultMeta, status: TurnStatus): string {

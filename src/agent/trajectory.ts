@@ -104,7 +104,17 @@ export const TrajectorySchema = z.object({
   /** Timestamps of the frames the answer rests on (the evidence in view when answering). */
   evidenceCited: z.array(z.number().min(0)),
   /** Every frame shown to the policy, with its size: input for evidence recall. */
-  framesSeen: z.array(z.object({ timestamp: z.number().min(0), width: z.number().int(), height: z.number().int(), rung: z.string(), observation: z.number().int().min(0) })),
+  framesSeen: z.array(
+    z.object({
+      timestamp: z.number().min(0),
+      width: z.number().int(),
+      height: z.number().int(),
+      rung: z.string(),
+      observation: z.number().int().min(0),
+      /** Present when the frame is a crop ([x0, y0, x1, y1], fractions of the picture). */
+      region: z.array(z.number().min(0).max(1)).length(4).optional(),
+    }),
+  ),
   tokens: z.object({
     /** Visual tokens of every observation, first observation included. */
     visual: z.number().int().min(0),

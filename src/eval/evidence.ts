@@ -9,11 +9,12 @@
  */
 import type { EvidenceInterval } from "../../datasets/schema.js";
 
-/** A frame as far as evidence is concerned: when, and how many pixels. */
+/** A frame as far as evidence is concerned: when, how many pixels, and whether it is a crop. */
 export interface SeenFrame {
   timestamp: number;
   width: number;
   height: number;
+  region?: readonly number[];
 }
 
 /** Timestamps are compared at millisecond precision (the video layer rounds to 1 ms). */
@@ -21,8 +22,9 @@ const EPS = 1e-3;
 
 export const pixels = (f: SeenFrame) => f.width * f.height;
 
+/** Intervals say when, not where: a crop cannot be shown to hold the evidence, so it never covers it. */
 export function covers(frame: SeenFrame, interval: EvidenceInterval): boolean {
-  return frame.timestamp >= interval.start - EPS && frame.timestamp <= interval.end + EPS && pixels(frame) >= interval.min_pixels;
+  return !frame.region && frame.timestamp >= interval.start - EPS && frame.timestamp <= interval.end + EPS && pixels(frame) >= interval.min_pixels;
 }
 
 /** Which intervals the frames cover (by index). */
@@ -36,9 +38,10 @@ export function evidenceRecall(frames: readonly SeenFrame[], intervals: readonly
   return coveredIntervals(frames, intervals).every(Boolean);
 }
 
-/** A frame already seen: within half a frame period, at the same or more pixels. */
+/** A frame already seen: within half a frame period, at the same or more pixels (a crop: of the same region). */
 export function alreadySeen(frame: SeenFrame, seen: readonly SeenFrame[], framePeriod: number): boolean {
-  return seen.some((s) => Math.abs(s.timestamp - frame.timestamp) <= framePeriod / 2 + EPS && pixels(s) >= pixels(frame));
+  const sameView = (s: SeenFrame) => String(s.region ?? "") === String(frame.region ?? "");
+  return seen.some((s) => sameView(s) && Math.abs(s.timestamp - frame.timestamp) <= framePeriod / 2 + EPS && pixels(s) >= pixels(frame));
 }
 
 /** A call whose every frame was already seen. A call that returned no frame is not redundant (it failed). */

@@ -44,6 +44,7 @@ export const FramesResultSchema = z.object({
   cached: z.boolean(),
   decodeMs: z.number(),
   warnings: z.array(z.string()),
+  region: z.array(z.number()).length(4).optional().describe("the crop [x0, y0, x1, y1] (fractions of the picture), when the call zoomed on a region"),
 });
 export type FramesResult = z.infer<typeof FramesResultSchema>;
 
@@ -71,6 +72,7 @@ export async function framesResult(out: FramesOutput, format: ImageFormat, signa
     cached: out.cached,
     decodeMs: out.decodeMs,
     warnings: out.warnings,
+    ...(out.region ? { region: [...out.region] } : {}),
   };
   return structured(value, images.map((b) => ({ type: "image" as const, data: b.toString("base64"), mimeType: mime })));
 }

@@ -18,7 +18,7 @@
  * A new policy registers itself with one line in src/policy/index.ts:
  *   registerPolicy("tiny", (config) => createTinyPolicy(config));
  */
-import type { LadderName } from "../video/index.js";
+import type { LadderName, Region } from "../video/index.js";
 
 export interface Sampling {
   temperature: number;
@@ -80,6 +80,8 @@ export interface ToolResultMeta {
   cached: boolean;
   /** ffmpeg decoding time reported by the video layer (0 when cached). */
   decodeMs: number;
+  /** The crop, when the call zoomed on a region ([x0, y0, x1, y1], fractions of the picture). */
+  region?: Region;
 }
 
 /** What the policy gets back after a turn: frames, or an error it can recover from. */

@@ -11,7 +11,7 @@ import { binaries, ffmpegVersion, passthroughArgs } from "./binaries.js";
 import { runProcess } from "./process.js";
 import { fileIdentity, resolveVideoPath, type PathPolicy, type ResolvedFile } from "./paths.js";
 import { lastFrameTimeAtOrBefore, probeFile, type VideoInfo } from "./probe.js";
-import { clipTokens, targetSize, tokensFor, type Resolution, type Size } from "./resize.js";
+import { clipTokens, cropRgb, regionCut, targetSize, tokensFor, type Region, type RegionCut, type Resolution, type Size } from "./resize.js";
 import { cacheKey, DiskStore, LruCache } from "./cache.js";
 import { nativeAvailable, nativeDecode, noteFallback } from "./native.js";
 import { lookupFrame, storeAccepts, storedVideo } from "./store.js";
@@ -38,6 +38,8 @@ export interface FramesRequest {
   span?: { start: number; end: number; count: number };
   resolution: Resolution;
   mode?: FrameMode;
+  /** Crop every frame to this part of the picture (fractions, see Region). */
+  region?: Region;
 }
 
 export interface ExtractOptions extends PathPolicy {
@@ -62,6 +64,8 @@ export interface FramesResult {
   cached: boolean;
   decodeMs: number;
   warnings: string[];
+  /** The crop, when the request had one. */
+  region?: Region;
 }
 
 const DEFAULT_MAX_FRAMES = 256;
@@ -106,6 +110,7 @@ export interface ClipRequest {
   /** 8..20 frames, default 16. */
   count?: number;
   resolution: Resolution;
+  region?: Region;
 }
 
 /** A short clip: `count` frames evenly over [start, end], exact, tokens counted in pairs. */
@@ -113,7 +118,7 @@ export async function getClip(req: ClipRequest, opts: ExtractOptions = {}): Prom
   const count = req.count ?? 16;
   if (!Number.isInteger(count) || count < 8 || count > 20) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `clip count must be an integer from 8 to 20, got ${count}` });
   if (!(req.end > req.start)) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `clip end (${req.end}) must be after start (${req.start})` });
-  return extract({ video: req.video, span: { start: req.start, end: req.end, count }, resolution: req.resolution, mode: "exact" }, opts, true);
+  return extract({ video: req.video, span: { start: req.start, end: req.end, count }, resolution: req.resolution, mode: "exact", ...(req.region ? { region: req.region } : {}) }, opts, true);
 }
 
 async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean): Promise<FramesResult> {
@@ -126,20 +131,25 @@ async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean
   const maxFrames = opts.maxFrames ?? DEFAULT_MAX_FRAMES;
   if (times.length === 0) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: "no timestamps requested" });
   if (times.length > maxFrames) throw new FramemindError("FM_ERR_VIDEO_LIMIT", { what: "frames requested", value: times.length, limit: maxFrames });
-  const size = targetSize({ width: info.width, height: info.height }, req.resolution);
+  const cut = req.region ? regionCut({ width: info.width, height: info.height }, req.resolution, req.region) : undefined;
+  // A region is cut from the whole frame decoded at the size that gives it its output size.
+  const size = cut ? cut.size : targetSize({ width: info.width, height: info.height }, req.resolution);
+  const decodeSize = cut ? cut.decode : size;
+  if (cut) checkDecodeBytes(decodeSize, times.length);
   const wantTolerant = (req.mode ?? "exact") === "tolerant";
   // Tolerant seeks land on the keyframe before t: only worth it when keyframes are close.
   const mode: FrameMode = wantTolerant && info.keyframeInterval !== null && info.keyframeInterval <= 2 ? "tolerant" : "exact";
   const warnings = [...info.warnings];
   if (wantTolerant && mode === "exact") warnings.push("keyframes are sparse or unknown: used exact seeking");
 
-  const key = cacheKey([fileIdentity(file), mode, times, size]);
+  const key = cacheKey([fileIdentity(file), mode, times, size, ...(cut ? [cut] : [])]);
   if (!opts.noCache) {
     const hit = memCache.get(key) ?? (await fromDisk(key));
     if (hit) return { ...hit, video: info, cached: true, decodeMs: 0 };
   }
   const t0 = performance.now();
-  const frames = (await fromStore(file, info, times, size, mode, opts)) ?? (await decode(info, times, size, mode, opts, warnings));
+  const whole = (await fromStore(file, info, times, decodeSize, mode, opts)) ?? (await decode(info, times, decodeSize, mode, opts, warnings));
+  const frames = cut ? whole.map((f) => cropFrame(f, cut)) : whole;
   const perFrame = tokensFor(size);
   const result: FramesResult = {
     video: info,
@@ -151,12 +161,25 @@ async function extract(req: FramesRequest, opts: ExtractOptions, isClip: boolean
     cached: false,
     decodeMs: Math.round(performance.now() - t0),
     warnings,
+    ...(req.region ? { region: req.region } : {}),
   };
   if (!opts.noCache) {
     memCache.set(key, result);
     if (disk) await disk.set(key, serialize(result)).catch(() => undefined);
   }
   return result;
+}
+
+/** Whole frames a region request may decode at once (RGB bytes): tiny regions of huge videos are refused, not swapped. */
+const MAX_REGION_DECODE_BYTES = 1 << 30;
+
+function checkDecodeBytes(decode: Size, frames: number): void {
+  const bytes = decode.width * decode.height * 3 * frames;
+  if (bytes > MAX_REGION_DECODE_BYTES) throw new FramemindError("FM_ERR_VIDEO_LIMIT", { what: `bytes decoded for a region (${frames} whole frames at ${decode.width}x${decode.height})`, value: bytes, limit: MAX_REGION_DECODE_BYTES });
+}
+
+function cropFrame(f: Frame, cut: RegionCut): Frame {
+  return { ...f, width: cut.size.width, height: cut.size.height, tokens: tokensFor(cut.size), rgb: cropRgb(f.rgb, cut) };
 }
 
 /**

@@ -127,3 +127,59 @@ export function pixelsAt(src: Size, res: Resolution): number {
   const s = targetSize(src, res);
   return s.width * s.height;
 }
+
+/**
+ * A region of the frame as fractions of its upright width and height: [x0, y0, x1, y1], corners
+ * included, 0 <= x0 < x1 <= 1. A frame asked with a region is that crop, sized at the rung as if it
+ * were the whole picture (so a small crop costs few tokens and is never upscaled beyond the source).
+ */
+export type Region = readonly [number, number, number, number];
+
+/** Smallest side of a region (a fiftieth of the frame): smaller crops would be decoded enormous. */
+export const MIN_REGION_SIDE = 0.02;
+
+/** Why a region is unusable, or null. */
+export function regionProblem(r: Region): string | null {
+  const [x0, y0, x1, y1] = r;
+  if (![x0, y0, x1, y1].every((v) => Number.isFinite(v) && v >= 0 && v <= 1)) return `region values must be fractions from 0 to 1, got [${r.join(", ")}]`;
+  if (x1 - x0 < MIN_REGION_SIDE - 1e-9 || y1 - y0 < MIN_REGION_SIDE - 1e-9) return `region [${r.join(", ")}] needs x1 - x0 and y1 - y0 of at least ${MIN_REGION_SIDE}`;
+  return null;
+}
+
+/** How a region is cut: the whole frame decoded at `decode`, the `size` window at (left, top) kept. */
+export interface RegionCut {
+  size: Size;
+  decode: Size;
+  left: number;
+  top: number;
+}
+
+/**
+ * The output size of a region at a resolution, and the whole-frame size to decode so that the
+ * region comes out at exactly that size (the crop is then a copy of pixels, no second resample).
+ */
+export function regionCut(src: Size, res: Resolution, region: Region): RegionCut {
+  const problem = regionProblem(region);
+  if (problem) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: problem });
+  const [x0, y0, x1, y1] = region;
+  const fw = x1 - x0;
+  const fh = y1 - y0;
+  const size = targetSize({ width: Math.max(1, fw * src.width), height: Math.max(1, fh * src.height) }, res);
+  const decode = { width: Math.max(size.width, Math.round(size.width / fw)), height: Math.max(size.height, Math.round(size.height / fh)) };
+  const place = (start: number, side: number, whole: number) => Math.min(whole - side, Math.max(0, Math.round(start * whole)));
+  return { size, decode, left: place(x0, size.width, decode.width), top: place(y0, size.height, decode.height) };
+}
+
+/** The output size of a frame at a resolution, cropped to `region` when one is given. */
+export function frameSize(src: Size, res: Resolution, region?: Region): Size {
+  return region ? regionCut(src, res, region).size : targetSize(src, res);
+}
+
+/** Copies the cut's window out of a whole frame decoded at `cut.decode` (packed RGB24). */
+export function cropRgb(rgb: Buffer, cut: RegionCut): Buffer {
+  const { size, decode, left, top } = cut;
+  const out = Buffer.allocUnsafe(size.width * size.height * 3);
+  const row = size.width * 3;
+  for (let y = 0; y < size.height; y++) rgb.copy(out, y * row, ((top + y) * decode.width + left) * 3, ((top + y) * decode.width + left) * 3 + row);
+  return out;
+}

@@ -57,7 +57,8 @@ describe("turn guide (guided decoding)", () => {
     expect(["1", "2", "16", "20"].map((d) => guide.ok(clip + d))).toEqual([true, true, true, true]);
     expect(["0", "3", "7", "21", "100"].map((d) => guide.ok(clip + d))).toEqual([false, false, false, false, false]);
     expect(['"end":1.016', '"end":1234567.5', '"end":1e10'].map((n) => guide.ok(clip.replace('"count":', n)))).toEqual([true, true, true]);
-    const all = '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"end":2,"count":8,"rung":"low"';
+    const all = '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"end":2,"count":8,"rung":"low","region":[0,0,0.5,0.5]';
+    expect(guide.ok(all.replace("0.5]", "0.5,"))).toBe(false);
     expect(guide.ok(all + ",")).toBe(false);
     expect(guide.ok(all + "}")).toBe(true);
   });

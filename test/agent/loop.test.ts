@@ -1,7 +1,7 @@
 /** The loop with scripted in-process policies: what the policy is given, input errors, extras. */
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { answer, resolveSettings } from "../../src/agent/loop.js";
+import { answer, resolveSettings, type AgentEvent } from "../../src/agent/loop.js";
 import { formatTurn } from "../../src/agent/protocol.js";
 import { TrajectorySchema } from "../../src/agent/trajectory.js";
 import type { Policy, PolicyInput, PolicyStep } from "../../src/policy/types.js";
@@ -80,6 +80,21 @@ describe("answer()", () => {
       { timestamp: 1.3, width: 140, height: 84, rung: "high", observation: 1 },
       { timestamp: 4.2, width: 140, height: 84, rung: "high", observation: 1 },
     ]);
+  });
+
+  it("a zoom on a region: the crop's pixels, its cost, and the region in the observation and the record", async () => {
+    const policy = scripted([look({ timestamps: [3.1], rung: "high", region: [0, 0, 0.5, 1] }), formatTurn({ think: "seen", answer: "31" })]);
+    const events: AgentEvent[] = [];
+    const { record } = await answer({ video, question: "What number?", policy, settings: { ladder: "tiny", maxTurns: 3 }, onEvent: (e) => events.push(e) });
+    TrajectorySchema.parse(record);
+    const [f] = policy.inputs[1]!.evidence;
+    // The left half (80x90 source pixels) at 'high': bars 0-4 hold the index's low five bits.
+    expect(f).toMatchObject({ width: 84, height: 84, tokens: 9 });
+    expect(readIndex(f!.rgb, f!.width, f!.height, 0, 5)).toBe(31 & 31);
+    expect(policy.inputs[1]!.history[0]!.observation.text).toContain('region="0,0,0.5,1" size="84x84" tokens="9"');
+    expect(policy.inputs[1]!.budget.usedVisualTokens).toBe(16 + 9);
+    expect(record.framesSeen.filter((s) => s.observation === 1)).toEqual([{ timestamp: 3.1, width: 84, height: 84, rung: "high", observation: 1, region: [0, 0, 0.5, 1] }]);
+    expect(events.filter((e) => e.type === "frames").map((e) => (e as { region?: number[] }).region)).toEqual([undefined, [0, 0, 0.5, 1]]);
   });
 
   it("the last turn has no tools and says so", async () => {

@@ -16,6 +16,20 @@ describe("parseTurn", () => {
     expect(t.issues).toEqual([]);
   });
 
+  it("takes a region, rounded to 0.001, costed as its crop; a bad region is a typed, readable error", () => {
+    const t = parseTurn({ text: '<think>zoom on the sign</think><tool_call>{"name": "get_frames", "arguments": {"timestamps": [1], "rung": "high", "region": [0.12345, 0.5, 0.5, 0.9]}}</tool_call>' }, limits);
+    expect(t.kind).toBe("call");
+    if (t.kind !== "call") return;
+    expect(t.call.arguments.region).toEqual([0.123, 0.5, 0.5, 0.9]);
+    expect(t.cost).toBe(callCost("get_frames", 1, "high", limits, [0.123, 0.5, 0.5, 0.9]));
+    expect(t.cost).toBeLessThan(callCost("get_frames", 1, "high", limits));
+    for (const region of ["[0.5, 0, 0.4, 1]", "[0, 0, 1]", "[0, 0, 1, 2]", '"top"']) {
+      const bad = parseTurn({ text: `<think>x</think><tool_call>{"name": "get_clip", "arguments": {"start": 1, "end": 2, "rung": "low", "region": ${region}}}</tool_call>` }, limits);
+      expect(bad.kind).toBe("invalid");
+      if (bad.kind === "invalid") expect(bad.error).toMatchObject({ code: "FM_ERR_AGENT_BAD_CALL", message: expect.stringContaining("region") });
+    }
+  });
+
   it("parses an answer", () => {
     const t = parseTurn({ text: "<think>it is red</think><answer> B </answer>" }, limits);
     expect(t).toEqual({ kind: "answer", think: "it is red", answer: "B", issues: [] });
@@ -119,6 +133,11 @@ describe("answerByOptionText", () => {
 });
 
 describe("observations", () => {
+  it("a crop says so in its frames line", () => {
+    const text = formatObservation({ tool: "get_frames", timestamps: [1], width: 56, height: 28, tokens: 2, rung: "low", mode: "exact", cached: false, decodeMs: 1, region: [0, 0.5, 0.5, 1] }, { turnsLeft: 1, visualTokensLeft: 9, mustAnswer: false });
+    expect(text).toContain('<frames source="get_frames" rung="low" region="0,0.5,0.5,1" size="56x28" tokens="2">1 frame at t = 1.0 s</frames>');
+  });
+
   const meta = { tool: "get_frames", timestamps: [1, 1.5], width: 448, height: 252, tokens: 288, rung: "mid", mode: "exact" as const, cached: false, decodeMs: 5 };
   it("describes frames, budget and the last turn", () => {
     expect(formatObservation(meta, { turnsLeft: 2, visualTokensLeft: 100, mustAnswer: false })).toBe(

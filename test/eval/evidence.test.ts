@@ -13,6 +13,14 @@ describe("evidence definitions", () => {
     expect(covers(low(5.5), iv(5, 6, 112 * 112))).toBe(false);
     expect(covers(high(5.5), iv(5, 6, 112 * 112))).toBe(true);
   });
+  it("a crop never covers (intervals say when, not where) and is seen again only as the same crop", () => {
+    const crop = (t: number, region = [0, 0, 0.5, 0.5]) => ({ ...high(t), region });
+    expect(covers(crop(5.5), iv(5, 6))).toBe(false);
+    expect(alreadySeen(crop(1), [high(1)], 0.1)).toBe(false);
+    expect(alreadySeen(high(1), [crop(1)], 0.1)).toBe(false);
+    expect(alreadySeen(crop(1), [crop(1)], 0.1)).toBe(true);
+    expect(alreadySeen(crop(1), [crop(1, [0.5, 0, 1, 0.5])], 0.1)).toBe(false);
+  });
   it("evidence recall needs every interval; null without intervals", () => {
     expect(evidenceRecall([low(1), low(3)], [iv(0.5, 1.5), iv(2.5, 3.5)])).toBe(true);
     expect(evidenceRecall([low(1)], [iv(0.5, 1.5), iv(2.5, 3.5)])).toBe(false);

@@ -26,11 +26,12 @@ export function indexFrame(n: number, width: number, height: number): Buffer {
 /**
  * Reads the index back from an RGB frame of any size (samples each bar's centre). `rotation` is
  * the clockwise display rotation the frame was shown with: bars then run along another axis.
+ * `bars` < BITS reads a crop that holds that many bars (the first half: the low bits).
  */
-export function readIndex(rgb: Buffer, width: number, height: number, rotation: 0 | 90 | 180 | 270 = 0): number {
+export function readIndex(rgb: Buffer, width: number, height: number, rotation: 0 | 90 | 180 | 270 = 0, bars = BITS): number {
   let n = 0;
-  for (let k = 0; k < BITS; k++) {
-    const along = (k + 0.5) / BITS;
+  for (let k = 0; k < bars; k++) {
+    const along = (k + 0.5) / bars;
     // Where the centre of source bar k lands after a clockwise rotation.
     const [x, y] =
       rotation === 0 ? [along * width, height / 2] : rotation === 90 ? [width / 2, along * height] : rotation === 180 ? [(1 - along) * width, height / 2] : [width / 2, (1 - along) * height];

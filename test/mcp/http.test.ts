@@ -56,7 +56,7 @@ describe("tools/list", () => {
     const frames = tools.find((t) => t.name === "get_frames")!;
     const props = frames.inputSchema.properties as Record<string, { enum?: string[] }>;
     expect(props.rung!.enum).toEqual(["low", "mid", "high"]);
-    expect(Object.keys(props)).toEqual(expect.arrayContaining(["timestamps", "start", "end", "count", "mode", "format", "video"]));
+    expect(Object.keys(props)).toEqual(expect.arrayContaining(["timestamps", "start", "end", "count", "mode", "region", "format", "video"]));
     const clip = tools.find((t) => t.name === "get_clip")!;
     expect((clip.inputSchema.properties as Record<string, { minimum?: number; maximum?: number }>).count).toMatchObject({ minimum: 8, maximum: 20 });
     const qa = tools.find((t) => t.name === "video_qa")!;
@@ -88,6 +88,22 @@ describe("tools/call", () => {
     expect(s.timestamps).toEqual([1, 3.2]);
     expect(s.tokens).toBe(s.frames.reduce((n, f) => n + f.tokens, 0));
     expect(s.width % 28).toBe(0);
+  });
+
+  it("get_frames zooms on a region: smaller images of that part, the region in the result; a bad region is a tool error", async () => {
+    const r = await call("get_frames", { video: "idx.mp4", timestamps: [3.1], rung: "high", region: [0, 0, 0.5, 1] });
+    expect(r.isError).toBeFalsy();
+    const s = r.structuredContent as { width: number; height: number; tokens: number; region: number[] };
+    const whole = (await call("get_frames", { video: "idx.mp4", timestamps: [3.1], rung: "high" })).structuredContent as { tokens: number };
+    expect(s.region).toEqual([0, 0, 0.5, 1]);
+    expect(s.tokens).toBeLessThan(whole.tokens);
+    const px = decodePng(images(r)[0]!.bytes);
+    expect([px.width, px.height]).toEqual([s.width, s.height]);
+    // The left half holds bars 0-4: the index's low five bits (frame 31 at 10 fps).
+    expect(readIndex(px.rgb, px.width, px.height, 0, 5)).toBe(31);
+    const bad = await call("get_frames", { video: "idx.mp4", timestamps: [1], rung: "low", region: [0.5, 0, 0.2, 1] });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/region/);
   });
 
   it("get_frames at a higher rung gives bigger images; jpeg blocks carry image/jpeg", async () => {

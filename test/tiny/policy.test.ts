@@ -5,7 +5,7 @@ import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { createPolicy } from "../../src/policy/index.js";
 import { createTinyPolicy, loadTiny, type LoadedTiny } from "../../src/policy/tiny/index.js";
-import { asksForTime } from "../../src/policy/tiny/policy.js";
+import { asksForTime, writableTools } from "../../src/policy/tiny/policy.js";
 import { synthFixture, type SynthFixture } from "./fixture.js";
 import { TransformerModel } from "../../src/nn/index.js";
 import { turnGuide } from "../../src/agent/guide.js";
@@ -93,5 +93,17 @@ describe("tiny policy", () => {
     expect(guide.ok(guidedTurn), guidedTurn).toBe(true);
     const freeTurn = (await run(false)).record.turns[0]!.text;
     expect(guide.ok(freeTurn), freeTurn).toBe(false);
+  });
+
+  it("guides only the arguments its vocabulary can spell: no region key it could open and never close", () => {
+    const tools = writableTools(toolSpecs("tiny"), loaded.tokenizer);
+    const keys = (name: string) => Object.keys((tools.find((t) => t.name === name)!.parameters as { properties: object }).properties);
+    expect(loaded.tokenizer.encode('"region"').unknown).toEqual(["region"]);
+    expect(loaded.tokenizer.encode('"mode"').unknown).toEqual(["mode"]);
+    expect(keys("get_frames")).toEqual(["timestamps", "start", "end", "count", "rung"]);
+    expect(keys("get_clip")).toEqual(["start", "end", "count", "rung"]);
+    const all = '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1,"end":2,"count":8,"rung":"low"';
+    expect(turnGuide(toolSpecs("tiny")).ok(all + ",")).toBe(true);
+    expect(turnGuide(tools).ok(all + ",")).toBe(false);
   });
 });

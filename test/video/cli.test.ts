@@ -55,6 +55,17 @@ describe("framemind probe / frames", () => {
     expect(readdirSync(out)).toHaveLength(2);
   });
 
+  it("frames --region crops to that part of the picture and says so", async () => {
+    const r = await cli(["frames", video, "--at", "1", "--rung", "high", "--region", "0.5,0,1,0.5", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.json.region).toEqual([0.5, 0, 1, 0.5]);
+    const whole = await cli(["frames", video, "--at", "1", "--rung", "high", "--json"]);
+    expect(r.json.tokens as number).toBeLessThan(whole.json.tokens as number);
+    const bad = await cli(["frames", video, "--at", "1", "--region", "0.5,0,1", "--json"]);
+    expect(bad.code).toBe(2);
+    expect(bad.json).toMatchObject({ error: { code: "FM_ERR_ARGS_INVALID", message: expect.stringContaining("region") } });
+  });
+
   it("frames over an interval with explicit pixels, tolerant", async () => {
     const r = await cli(["frames", video, "--start", "0", "--end", "1.9", "--count", "3", "--min-pixels", "3136", "--max-pixels", "12544", "--tolerant", "--json"]);
     expect(r.code).toBe(0);

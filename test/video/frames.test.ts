@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getClip, getFrames, probe, processStats, targetSize, clipTokens, type Resolution } from "../../src/video/index.js";
+import { callCost } from "../../src/agent/protocol.js";
 import { ffmpegChildren, readIndex, standardFixtures, VFR_TIMES } from "../helpers/videos.js";
 
 const low: Resolution = { ladder: "qwen", rung: "low" };
@@ -140,5 +141,45 @@ describe("clips", () => {
     [{ start: 1, end: 9 }, "FM_ERR_VIDEO_OUT_OF_RANGE"],
   ])("refuses %o", async (over, code) => {
     await expect(getClip({ video: V.h264!, start: 0.5, end: 1.5, resolution: low, ...over })).rejects.toMatchObject({ code });
+  });
+});
+
+describe("regions", () => {
+  // Bars 0-4 (the index's low five bits) fill the left half of the picture, bars 5-9 the right.
+  it("crops frames to the region, sized at the rung like a whole frame, at fewer tokens", async () => {
+    const whole = await getFrames({ video: V.h264!, at: [1.5], resolution: low });
+    const left = await getFrames({ video: V.h264!, at: [0.5, 1.5, 2.9], resolution: low, region: [0, 0, 0.5, 1] });
+    const right = await getFrames({ video: V.h264!, at: [1.5], resolution: low, region: [0.5, 0, 1, 1] });
+    // 160x240 source pixels at 'low' (128 tokens max): 140x224, against 308x224 for the whole frame.
+    expect([left.width, left.height, left.tokens]).toEqual([140, 224, 3 * 40]);
+    expect([whole.width, whole.height, whole.tokens]).toEqual([308, 224, 88]);
+    expect(left.region).toEqual([0, 0, 0.5, 1]);
+    expect(left.frames.map((f) => readIndex(f.rgb, f.width, f.height, 0, 5))).toEqual([15, 45, 87].map((n) => n & 31));
+    expect(readIndex(right.frames[0]!.rgb, right.width, right.height, 0, 5)).toBe(45 >> 5);
+    expect(callCost("get_frames", 3, "low", { ladder: "qwen", video: { width: 320, height: 240 } }, [0, 0, 0.5, 1])).toBe(left.tokens);
+  });
+
+  it("a small region is never upscaled past the source; a clip takes a region too", async () => {
+    const r = await getFrames({ video: V.h264!, at: [1], resolution: { ladder: "qwen", rung: "high" }, region: [0.25, 0.25, 0.5, 0.5] });
+    expect(r.width * r.height).toBeLessThanOrEqual(80 * 60);
+    const c = await getClip({ video: V.h264!, start: 0.5, end: 2.5, count: 8, resolution: low, region: [0.5, 0, 1, 1] });
+    expect(c.frames.map((f) => readIndex(f.rgb, f.width, f.height, 0, 5))).toEqual(c.frames.map((f) => shownAt(f.requested, 30) >> 5));
+    expect(c.tokens).toBe(4 * (c.width / 28) * (c.height / 28));
+  });
+
+  it("crops the upright picture of a rotated video", async () => {
+    // Shown rotated 90 degrees clockwise, the bars run top to bottom: the top half holds bars 0-4.
+    const r = await getFrames({ video: V.rot90!, at: [0.5], resolution: low, region: [0, 0, 1, 0.5] });
+    expect(readIndex(r.frames[0]!.rgb, r.width, r.height, 90, 5)).toBe(15 & 31);
+  });
+
+  it.each([
+    [[0.6, 0, 0.5, 1], /at least 0.02/],
+    [[0, 0, 0.01, 1], /at least 0.02/],
+    [[0, 0, 1.2, 1], /fractions from 0 to 1/],
+  ])("refuses the region %o with a typed error", async (region, msg) => {
+    const p = getFrames({ video: V.h264!, at: [1], resolution: low, region: region as [number, number, number, number] });
+    await expect(p).rejects.toMatchObject({ code: "FM_ERR_ARGS_INVALID" });
+    await expect(p).rejects.toThrow(msg);
   });
 });

@@ -8,8 +8,9 @@ import { Rng } from "../../nn/index.js";
 import { throwIfAborted } from "../../errors.js";
 import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
 import { loadTiny, type LoadedTiny } from "./checkpoint.js";
+import type { Tokenizer } from "./tokenizer.js";
 import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
-import { optionAnswers, turnGuide } from "../../agent/guide.js";
+import { optionAnswers, turnGuide, type GuideSchema, type GuideTool } from "../../agent/guide.js";
 import { inputLimits } from "../../agent/protocol.js";
 
 export interface TinyPolicyConfig {
@@ -47,11 +48,26 @@ export function asksForTime(question: string): boolean {
   return /\b(when|what time|at what (time|second|moment)|which (second|moment|timestamp))\b/i.test(question);
 }
 
+/**
+ * The tools as this model can write them: arguments whose key its vocabulary cannot spell are
+ * left out of the guide (an optional key it can only write as <unk> would open a call it cannot close).
+ */
+export function writableTools(tools: readonly GuideTool[], tokenizer: Tokenizer): GuideTool[] {
+  return tools.map((t) => {
+    const params = t.parameters as GuideSchema;
+    if (!params.properties) return t;
+    const keep = Object.entries(params.properties).filter(([k]) => tokenizer.encode(JSON.stringify(k)).unknown.length === 0);
+    return { ...t, parameters: { ...params, properties: Object.fromEntries(keep) } };
+  });
+}
+
 export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
   const loaded = cfg.loaded ?? loadTiny(cfg.checkpoint);
   const { model, tokenizer } = loaded;
   const maxNewTokens = cfg.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
   const eos = tokenizer.id("<eos>");
+  const toolsFor = new WeakMap<readonly GuideTool[], GuideTool[]>();
+  const writable = (tools: readonly GuideTool[]) => toolsFor.get(tools) ?? toolsFor.set(tools, writableTools(tools, tokenizer)).get(tools)!;
   return {
     id: cfg.id ?? "tiny",
     modelVersion: loaded.version,
@@ -66,7 +82,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       }
       const s = opts.sampling;
       // Limits only when the video is known (the chat endpoint may guess its length from the images).
-      const guide = cfg.guided === false ? null : turnGuide(input.tools, input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false });
+      const guide = cfg.guided === false ? null : turnGuide(writable(input.tools), input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false });
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "", inAnswer: false };
       // A frame reference decodes to that frame's time: an answer only when the question asks for one.
