@@ -14,7 +14,7 @@ export const regionSchema = z
   .array(z.number().min(0).max(1))
   .length(4)
   .superRefine((r, ctx) => {
-    const problem = regionProblem(r as unknown as Region);
+    const problem = regionProblem(r as Region);
     if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
   })
   .describe(
@@ -22,7 +22,7 @@ export const regionSchema = z
   );
 
 /** The crop as the video layer takes it (absent when the call has none). */
-export const regionOf = (a: { region?: number[] | undefined }) => (a.region ? { region: a.region as unknown as Region } : {});
+export const regionOf = (a: { region?: number[] | undefined }) => (a.region ? { region: a.region as Region } : {});
 
 /** A call names frames by their times, or by an interval and a count: never both. */
 const FORMS = [["timestamps"], ["start", "end", "count"]] as const;

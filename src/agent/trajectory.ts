@@ -11,6 +11,10 @@ export const TRAJECTORY_VERSION = 1;
 
 const ms = z.number().min(0);
 
+/** A crop of the picture: [x0, y0, x1, y1] as fractions of its width and height. */
+const fraction = z.number().min(0).max(1);
+const RegionSchema = z.tuple([fraction, fraction, fraction, fraction]);
+
 export const ToolResultMetaSchema = z.object({
   tool: z.string(),
   timestamps: z.array(z.number().min(0)),
@@ -21,6 +25,7 @@ export const ToolResultMetaSchema = z.object({
   mode: z.enum(["exact", "tolerant"]),
   cached: z.boolean(),
   decodeMs: ms,
+  region: RegionSchema.optional(),
 });
 
 export const ParsedCallSchema = z.object({
@@ -111,8 +116,8 @@ export const TrajectorySchema = z.object({
       height: z.number().int(),
       rung: z.string(),
       observation: z.number().int().min(0),
-      /** Present when the frame is a crop ([x0, y0, x1, y1], fractions of the picture). */
-      region: z.array(z.number().min(0).max(1)).length(4).optional(),
+      /** Present when the frame is a crop. */
+      region: RegionSchema.optional(),
     }),
   ),
   tokens: z.object({

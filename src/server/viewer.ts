@@ -53,7 +53,7 @@ export function renderViewer(record: Trajectory, frames: StoredFrame[], frameUrl
     const call = t.call ? `<div class="call"><b>${esc(t.call.name)}</b> <code>${esc(JSON.stringify(t.call.arguments))}</code></div>` : "";
     const err = t.error ? `<div class="err">${esc(t.error.code)}: ${esc(t.error.message)}</div>` : "";
     const ans = t.answer !== null ? `<div class="ans">answer: <b>${esc(t.answer)}</b></div>` : "";
-    const res = t.result ? `<div class="meta">${t.result.timestamps.length} frames · ${t.result.width}×${t.result.height} · ${t.result.tokens} tokens · ${esc(t.result.rung)}${t.result.cached ? " · cached" : ""} · ${t.timings.videoMs} ms video, ${t.timings.modelMs} ms model</div>` : `<div class="meta">${t.timings.modelMs} ms model</div>`;
+    const res = t.result ? `<div class="meta">${t.result.timestamps.length} frames · ${t.result.width}×${t.result.height} · ${t.result.tokens} tokens · ${esc(t.result.rung)}${t.result.region ? ` · region ${esc(t.result.region.join(", "))}` : ""}${t.result.cached ? " · cached" : ""} · ${t.timings.videoMs} ms video, ${t.timings.modelMs} ms model</div>` : `<div class="meta">${t.timings.modelMs} ms model</div>`;
     sections.push(
       `<section class="turn" data-turn="${t.index}"><h3>turn ${t.index + 1}${t.mustAnswer ? " (must answer)" : ""}</h3><pre class="reasoning">${esc(t.text)}</pre>${call}${err}${ans}${res}${frameImgs(frames, t.index + 1, frameUrl)}</section>`,
     );

@@ -133,7 +133,7 @@ export function pixelsAt(src: Size, res: Resolution): number {
  * included, 0 <= x0 < x1 <= 1. A frame asked with a region is that crop, sized at the rung as if it
  * were the whole picture (so a small crop costs few tokens and is never upscaled beyond the source).
  */
-export type Region = readonly [number, number, number, number];
+export type Region = [number, number, number, number];
 
 /** Smallest side of a region (a fiftieth of the frame): smaller crops would be decoded enormous. */
 export const MIN_REGION_SIDE = 0.02;

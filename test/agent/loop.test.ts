@@ -94,6 +94,7 @@ describe("answer()", () => {
     expect(policy.inputs[1]!.history[0]!.observation.text).toContain('region="0,0,0.5,1" size="84x84" tokens="9"');
     expect(policy.inputs[1]!.budget.usedVisualTokens).toBe(16 + 9);
     expect(record.framesSeen.filter((s) => s.observation === 1)).toEqual([{ timestamp: 3.1, width: 84, height: 84, rung: "high", observation: 1, region: [0, 0, 0.5, 1] }]);
+    expect(TrajectorySchema.parse(JSON.parse(JSON.stringify(record))).turns[0]!.result).toMatchObject({ width: 84, tokens: 9, region: [0, 0, 0.5, 1] });
     expect(events.filter((e) => e.type === "frames").map((e) => (e as { region?: number[] }).region)).toEqual([undefined, [0, 0, 0.5, 1]]);
   });
 
