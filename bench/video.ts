@@ -19,6 +19,7 @@ import {
   decoderStatus,
   decodeSpan,
   encodeVideo,
+  frameSize,
   getClip,
   getFrames,
   naiveFrames,
@@ -26,7 +27,9 @@ import {
   setDecodeTuning,
   setDecoder,
   spreadTimes,
+  tokensFor,
   uniformTimes,
+  type Region,
   type Resolution,
 } from "../src/video/index.js";
 
@@ -202,6 +205,9 @@ async function main(): Promise<void> {
   const outDir = values.out ?? "bench-results";
   const info = await probe(video);
   const resolution: Resolution = { ladder: "qwen", rung: "low" };
+  const high: Resolution = { ladder: "qwen", rung: "high" };
+  const zoom: Region = [0.25, 0.25, 0.75, 0.75];
+  const zoomTokens = { whole: 8 * tokensFor(frameSize(info, high)), region: 8 * tokensFor(frameSize(info, high, zoom)) };
   const overview = uniformTimes(info.duration, 8);
   const span = { start: 50, end: 60 };
   const spanTimes = spreadTimes(span.start, span.end, 8);
@@ -227,6 +233,9 @@ async function main(): Promise<void> {
       { name: `${tag} clip 16 in 10 s`, what: `${what}: getClip 16 frames over [50, 60] s`, frames: 16, run: pinned(choice, () => getClip({ video, start: span.start, end: span.end, count: 16, resolution }, opts)) },
     ]),
     { name: "cached repeat", what: "the same exact request again (memory cache; no decoder involved)", frames: 8, run: () => getFrames({ video, at: overview, resolution, mode: "exact" }) },
+    // A zoom on the centre quarter decodes the whole frame at twice the crop's size, then copies the crop out.
+    { name: "exact 8 at high", what: `getFrames exact, uniform overview, qwen high (${zoomTokens.whole} tokens)`, frames: 8, run: () => getFrames({ video, at: overview, resolution: high, mode: "exact" }, opts) },
+    { name: "exact 8 at high, region", what: `the same zoomed on the centre quarter, region ${JSON.stringify(zoom)} (${zoomTokens.region} tokens)`, frames: 8, run: () => getFrames({ video, at: overview, resolution: high, mode: "exact", region: zoom }, opts) },
   ];
   // Warm the probe cache (PyAV, too, opens the file once) and the frame cache for the cached case;
   // read the frames back from both decoders.
