@@ -243,9 +243,9 @@ export async function answer(req: AnswerRequest): Promise<AnswerResult> {
     decodeMs += r.decodeMs;
     evidence = toEvidence(r);
     allEvidence.push(evidence);
-    for (const f of r.frames) framesSeen.push({ timestamp: f.timestamp, width: f.width, height: f.height, rung: r.rung, observation: allEvidence.length - 1, ...(r.region ? { region: [...r.region] } : {}) });
+    for (const f of r.frames) framesSeen.push({ timestamp: f.timestamp, width: f.width, height: f.height, rung: r.rung, observation: allEvidence.length - 1, ...(r.region ? { region: r.region } : {}) });
     for (const w of r.warnings) if (!warnings.includes(w)) warnings.push(w);
-    emit({ type: "frames", turn, source: turn === null ? "first_observation" : (tool as "get_frames" | "get_clip"), timestamps: r.timestamps, width: r.width, height: r.height, tokens: r.tokens, rung: r.rung, cached: r.cached, decodeMs: r.decodeMs, usedVisualTokens: used, ...(r.region ? { region: [...r.region] } : {}) });
+    emit({ type: "frames", turn, source: turn === null ? "first_observation" : (tool as "get_frames" | "get_clip"), timestamps: r.timestamps, width: r.width, height: r.height, tokens: r.tokens, rung: r.rung, cached: r.cached, decodeMs: r.decodeMs, usedVisualTokens: used, ...(r.region ? { region: r.region } : {}) });
     return meta;
   };
   const fail = (e: unknown, turn: number | null) => {

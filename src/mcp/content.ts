@@ -72,7 +72,7 @@ export async function framesResult(out: FramesOutput, format: ImageFormat, signa
     cached: out.cached,
     decodeMs: out.decodeMs,
     warnings: out.warnings,
-    ...(out.region ? { region: [...out.region] } : {}),
+    ...(out.region ? { region: out.region } : {}),
   };
   return structured(value, images.map((b) => ({ type: "image" as const, data: b.toString("base64"), mimeType: mime })));
 }
