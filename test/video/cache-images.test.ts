@@ -46,6 +46,12 @@ describe("frame cache", () => {
     await getFrames({ video: a, at: [0.6], resolution: low });
     expect((await getFrames({ video: a, at: [0.6], resolution: { ladder: "tiny", rung: "low" } })).cached).toBe(false);
     expect((await getFrames({ video: a, at: [0.6], resolution: low, mode: "tolerant" })).cached).toBe(false);
+    // A region is part of the key: each crop is its own entry, and a repeat of one is a hit.
+    const left = await getFrames({ video: a, at: [0.6], resolution: low, region: [0, 0, 0.5, 1] });
+    expect(left.cached).toBe(false);
+    expect((await getFrames({ video: a, at: [0.6], resolution: low, region: [0.5, 0, 1, 1] })).cached).toBe(false);
+    const again = await getFrames({ video: a, at: [0.6], resolution: low, region: [0, 0, 0.5, 1] });
+    expect([again.cached, again.region, again.width]).toEqual([true, [0, 0, 0.5, 1], left.width]);
   });
 
   it("persists on disk across a cleared memory cache", async () => {
@@ -60,6 +66,11 @@ describe("frame cache", () => {
     expect(fromDisk.frames.map((f) => f.timestamp)).toEqual(first.frames.map((f) => f.timestamp));
     fromDisk.frames.forEach((f, i) => expect(f.rgb.equals(first.frames[i]!.rgb)).toBe(true));
     expect(fromDisk.video.path).toBe(first.video.path);
+    const crop = await getFrames({ video: a, at: [1.64], resolution: low, region: [0, 0.25, 0.5, 0.75] });
+    clearFrameCache();
+    const cropFromDisk = await getFrames({ video: a, at: [1.64], resolution: low, region: [0, 0.25, 0.5, 0.75] });
+    expect([cropFromDisk.cached, cropFromDisk.region, cropFromDisk.width, cropFromDisk.height]).toEqual([true, crop.region, crop.width, crop.height]);
+    expect(cropFromDisk.frames[0]!.rgb.equals(crop.frames[0]!.rgb)).toBe(true);
     setFrameCacheDir(undefined);
   });
 });
