@@ -13,6 +13,8 @@ export const McpOptionsSchema = z.object({
   ladder: LadderNameSchema.default("qwen"),
   /** Policy that answers `video_qa` (see src/policy). */
   policy: z.string().min(1).default("tiny"),
+  /** Model folder for the `tiny` policy (a run's checkpoint or an exported model); default: the shipped one. */
+  checkpoint: z.string().min(1).optional(),
   /** Ladder video_qa's agent runs on; default: `tiny` for the embedded model (trained on it), else `ladder`. */
   qaLadder: LadderNameSchema.optional(),
   /** OpenAI-compatible endpoint for the `openai` policy (the environment fills what is missing). */

@@ -42,6 +42,8 @@ export const PolicyConfigSchema = z.object({
   baseUrl: z.string().url().optional(),
   model: z.string().optional(),
   apiKey: z.string().optional(),
+  /** Model folder for the `tiny` policy (a run's checkpoint or an exported model); default: the shipped one. */
+  checkpoint: z.string().min(1).optional(),
 });
 
 export const ServerConfigSchema = z.object({

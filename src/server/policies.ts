@@ -43,10 +43,11 @@ export class PolicyProvider {
     }
     let p = this.made.get(n);
     if (!p) {
-      const { baseUrl, model, apiKey } = this.config;
+      const { baseUrl, model, apiKey, checkpoint } = this.config;
       // The endpoint settings serve the openai policy and the uniform policy's answering model.
       const openai = { ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) };
-      p = Promise.resolve().then(() => this.factory(n, { ladder: ladderFor(n), openai }));
+      const options = n === "tiny" && checkpoint ? { options: { checkpoint } } : {};
+      p = Promise.resolve().then(() => this.factory(n, { ladder: ladderFor(n), openai, ...options }));
       this.made.set(n, p);
       // A failed creation is retried on the next request (the model file may appear later).
       p.catch(() => this.made.delete(n));

@@ -104,6 +104,14 @@ describe("framemind ask", () => {
     expect(rec.settings).toMatchObject({ ladder: "qwen", maxVisualTokens: 1000, firstObservation: { frames: 4, rung: "mid", source: "settings" } });
   });
 
+  it("--checkpoint answers with that model folder (the record names its version); a missing folder is a typed error", async () => {
+    const { code, out } = await runAsk([join(dir, "v.mp4"), "Which digit?", "--checkpoint", "models/framemind-tiny/uniform", "--max-turns", "1", "--json"]);
+    expect(code).toBe(0);
+    const rec = TrajectorySchema.parse(JSON.parse(out));
+    expect(rec.policy).toMatchObject({ id: "tiny", modelVersion: expect.stringMatching(/-uniform\.\d+\+[0-9a-f]{12}$/) });
+    await expect(ask.run([join(dir, "v.mp4"), "q?", "--checkpoint", join(dir, "no-model")])).rejects.toMatchObject({ code: "FM_ERR_MODEL_NOT_FOUND" });
+  });
+
   it("bad flags and unknown policies are typed errors", async () => {
     await expect(ask.run(["v.mp4", "q?", "--policy", "oracle"])).rejects.toMatchObject({ code: "FM_ERR_ARGS_INVALID" });
     await expect(ask.run(["v.mp4", "q?", "--frames", "4"])).rejects.toMatchObject({ code: "FM_ERR_ARGS_INVALID" });

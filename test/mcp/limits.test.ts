@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CallGate } from "../../src/mcp/limits.js";
 import { settleOptions } from "../../src/mcp/config.js";
+import { createPolicy } from "../../src/mcp/policy.js";
 import { toolError } from "../../src/mcp/errors.js";
 import { FramemindError } from "../../src/errors.js";
 
@@ -40,6 +41,12 @@ describe("options and error rendering", () => {
     expect(settleOptions({}).ladder).toBe("qwen");
     expect(settleOptions({ policy: "openai" }).qaLadder).toBe("qwen");
     expect(() => settleOptions({ ladder: "huge" as "qwen" })).toThrow();
+  });
+
+  it("video_qa's tiny policy loads the model folder named by checkpoint", async () => {
+    const policy = await createPolicy(settleOptions({ checkpoint: "models/framemind-tiny/uniform" }));
+    expect(policy.modelVersion).toMatch(/-uniform\.\d+\+[0-9a-f]{12}$/);
+    expect((await createPolicy(settleOptions({}))).modelVersion).not.toMatch(/-uniform/);
   });
 
   it("tool errors carry the code, the message and a hint", () => {

@@ -50,6 +50,18 @@ describe("uploads", () => {
   });
 });
 
+describe("the tiny policy from another model folder (policy.checkpoint, serve --checkpoint)", () => {
+  it("answers with that folder's model: the record names its version", async () => {
+    const { server, url } = await start(fx, { dataDir: join(fx.dir, "d-ckpt"), policy: { name: "tiny", checkpoint: "models/framemind-tiny/uniform" } }, { policyFactory: undefined });
+    servers.push(server);
+    const r = await fetch(`${url}/v1/video/qa`, json({ path: fx.videoName, question: "Which digit?", max_turns: 1 }));
+    const body = await r.json();
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    const rec = await (await fetch(body.trajectory.url)).json();
+    expect(rec.record.policy.modelVersion).toMatch(/-uniform\.\d+\+[0-9a-f]{12}$/);
+  });
+});
+
 describe("the openai policy (fake OpenAI-compatible model) behind the server", () => {
   it("answers through the policy registry", async () => {
     const fake = await startFakeOpenAI([

@@ -16,7 +16,7 @@ import type { DatasetItem } from "../../../datasets/schema.js";
 import { csv, parseFlags, printJson, validate, type Command } from "../common.js";
 
 const usage =
-  'framemind ask VIDEO "question" [--options A,B,C] [--policy openai|uniform|oracle|tiny|tiny-uniform] [--item FILE:ID] [--max-turns n] [--budget tokens] [--frames N --rung R] [--ladder qwen|tiny] [--base-url URL --model NAME [--api-key KEY] [--stream] [--native-tools auto|on|off]] [--temperature T --top-p P] [--seed S] [--timeout ms] [--roots DIR,...] [--json] [--trajectory FILE]';
+  'framemind ask VIDEO "question" [--options A,B,C] [--policy openai|uniform|oracle|tiny|tiny-uniform] [--checkpoint DIR (tiny policies)] [--item FILE:ID] [--max-turns n] [--budget tokens] [--frames N --rung R] [--ladder qwen|tiny] [--base-url URL --model NAME [--api-key KEY] [--stream] [--native-tools auto|on|off]] [--temperature T --top-p P] [--seed S] [--timeout ms] [--roots DIR,...] [--json] [--trajectory FILE]';
 
 const Flags = z
   .object({
@@ -37,6 +37,7 @@ const Flags = z
     topP: z.coerce.number().gt(0).max(1).optional(),
     seed: z.coerce.number().int().min(0).default(0),
     timeout: z.coerce.number().int().positive().optional(),
+    checkpoint: z.string().min(1).optional(),
   })
   .refine((f) => (f.frames === undefined) === (f.rung === undefined), { message: "--frames and --rung go together" })
   .refine((f) => f.policy !== "oracle" || f.item !== undefined, { message: "the oracle policy needs --item FILE:ID" });
@@ -99,6 +100,7 @@ export const command: Command = {
         timeout: { type: "string" },
         roots: { type: "string" },
         json: { type: "boolean" },
+        checkpoint: { type: "string" },
         trajectory: { type: "string" },
       },
       usage,
@@ -134,6 +136,7 @@ export const command: Command = {
         nativeTools: f.nativeTools,
       },
       ...(f.frames !== undefined ? { frames: f.frames, rung: f.rung } : {}),
+      ...(f.checkpoint ? { options: { checkpoint: f.checkpoint } } : {}),
     };
     if (!policyNames().includes(policyName)) throw new FramemindError("FM_ERR_POLICY_UNKNOWN", { policy: policyName, policies: policyNames().join(", ") });
     const policy = await createPolicy(policyName, config);

@@ -4,12 +4,13 @@ import { createRuntime, listenHttp, runStdio } from "../../mcp/index.js";
 import { csv, parseFlags, validate, type Command } from "../common.js";
 
 const usage =
-  "framemind mcp [--roots DIR,...] [--ladder qwen|tiny] [--policy tiny|openai|uniform] [--base-url URL --model NAME] [--image-format png|jpeg] [--timeout-ms N] [--max-frames N] [--trajectories DIR] [--http [HOST:]PORT [--stateless] [--allowed-hosts H,...]]";
+  "framemind mcp [--roots DIR,...] [--ladder qwen|tiny] [--policy tiny|openai|uniform] [--checkpoint DIR (tiny)] [--base-url URL --model NAME] [--image-format png|jpeg] [--timeout-ms N] [--max-frames N] [--trajectories DIR] [--http [HOST:]PORT [--stateless] [--allowed-hosts H,...]]";
 
 const Flags = z.object({
   roots: z.array(z.string().min(1)).min(1).optional(),
   ladder: LadderNameSchema.optional(),
   policy: z.string().min(1).optional(),
+  checkpoint: z.string().min(1).optional(),
   baseUrl: z.url().optional(),
   model: z.string().min(1).optional(),
   imageFormat: z.enum(["png", "jpeg"]).optional(),
@@ -34,6 +35,7 @@ export const command: Command = {
         roots: { type: "string" },
         ladder: { type: "string" },
         policy: { type: "string" },
+        checkpoint: { type: "string" },
         "base-url": { type: "string" },
         model: { type: "string" },
         "image-format": { type: "string" },
@@ -50,6 +52,7 @@ export const command: Command = {
       roots: csv(values.roots),
       ladder: values.ladder,
       policy: values.policy,
+      checkpoint: values.checkpoint,
       baseUrl: values["base-url"],
       model: values.model,
       imageFormat: values["image-format"],
@@ -64,6 +67,7 @@ export const command: Command = {
       roots: f.roots,
       ladder: f.ladder,
       policy: f.policy,
+      ...(f.checkpoint ? { checkpoint: f.checkpoint } : {}),
       ...(f.baseUrl || f.model ? { openai: { ...(f.baseUrl ? { baseUrl: f.baseUrl } : {}), ...(f.model ? { model: f.model } : {}) } } : {}),
       imageFormat: f.imageFormat,
       timeoutMs: f.timeoutMs,

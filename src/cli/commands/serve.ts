@@ -16,7 +16,7 @@ import { encodeVideo } from "../../video/index.js";
 import { csv, parseFlags, type Command } from "../common.js";
 
 const usage =
-  "framemind serve [--host 127.0.0.1] [--port 8080] [--roots DIR,...] [--policy tiny|openai --base-url URL --model NAME] [--api-key K | FRAMEMIND_API_KEY] [--config FILE] [--data-dir DIR] [--concurrency N] [--queue N] [--allow-urls] [--demo]";
+  "framemind serve [--host 127.0.0.1] [--port 8080] [--roots DIR,...] [--policy tiny|openai --base-url URL --model NAME] [--checkpoint DIR (tiny)] [--api-key K | FRAMEMIND_API_KEY] [--config FILE] [--data-dir DIR] [--concurrency N] [--queue N] [--allow-urls] [--demo]";
 
 const FLAGS = {
   host: { type: "string" },
@@ -24,6 +24,7 @@ const FLAGS = {
   roots: { type: "string" },
   policy: { type: "string" },
   "base-url": { type: "string" },
+  checkpoint: { type: "string" },
   model: { type: "string" },
   "api-key": { type: "string" },
   config: { type: "string" },
@@ -136,6 +137,7 @@ export const command: Command = {
         ...(v.policy ? { name: v.policy } : {}),
         ...(v["base-url"] ? { baseUrl: v["base-url"] } : {}),
         ...(v.model ? { model: v.model } : {}),
+        ...(v.checkpoint ? { checkpoint: v.checkpoint } : {}),
       } as ServerConfigInput["policy"],
       limits: {
         ...fileLimits,
