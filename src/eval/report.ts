@@ -29,6 +29,8 @@ export const ItemResultSchema = z.object({
   new_evidence_calls: z.number().int().min(0),
   latency_ms: z.object({ decode: z.number().min(0), model: z.number().min(0), overhead: z.number().min(0), total: z.number().min(0) }),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** With --votes: every sampled run's answer, in run order (the result is the majority's run, tokens and latency summed). */
+  votes: z.array(z.string().nullable()).optional(),
 });
 export type ItemResult = z.infer<typeof ItemResultSchema>;
 
@@ -62,6 +64,8 @@ export const ReportSchema = z.object({
     guided: z.boolean().optional(),
     /** Tiny policies: clip calls followed their think's window (followThink, session 14). Absent in older reports. */
     follow_think: z.boolean().optional(),
+    /** Self-consistency: sampled runs per question, their temperature and top-p (absent: one greedy run). */
+    votes: z.object({ n: z.number().int().min(2), temperature: z.number().min(0), top_p: z.number().gt(0).max(1) }).optional(),
   }),
   versions: z.object({ framemind: z.string(), node: z.string(), ffmpeg: z.string() }),
   n: z.number().int().min(0),

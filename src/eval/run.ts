@@ -10,13 +10,14 @@ import { join, resolve } from "node:path";
 import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import type { Trajectory } from "../agent/trajectory.js";
+import type { Sampling } from "../policy/types.js";
 import { asFramemindError, FramemindError, throwIfAborted } from "../errors.js";
 import { binaries, binaryVersion, type LadderName } from "../video/index.js";
 import { packageVersion } from "../../prompts/index.js";
 import { callStats, evidenceRecall, type SeenFrame } from "./evidence.js";
 import { comparePlot, familyBars } from "./plot.js";
 import { aggregate, ReportSchema, renderMarkdown, type ItemResult, type Report } from "./report.js";
-import { scoreAnswer } from "./score.js";
+import { sameAnswer, scoreAnswer } from "./score.js";
 import { contentAwareSelect, oracleSelect, STRATEGIES, uniformSelect, type Selection, type StrategyName } from "./select.js";
 
 export interface EvalOptions {
@@ -39,6 +40,14 @@ export interface EvalOptions {
   /** Tiny policies: a clip call follows its think's window (GuideOptions.followThink; default true since 0.7.0). */
   followThink?: boolean;
   seed: number;
+  /**
+   * Self-consistency (agent policies): this many runs per question, sampled at `temperature` /
+   * `topP` with seeds seed*1000+k; the answer most runs agree with wins (as the scorer grades
+   * alike: sameAnswer; ties: the earliest run). Tokens and latency are the sum over the runs.
+   */
+  votes?: number;
+  temperature?: number;
+  topP?: number;
   /** Selection strategies: false reports the frames exact seeking returns without decoding them (see select.ts). */
   decode?: boolean;
   /** Evaluate only the first N items. */
@@ -50,9 +59,12 @@ export interface EvalOptions {
 
 const isStrategy = (p: string, answerer: string | undefined): p is StrategyName => (STRATEGIES as readonly string[]).includes(p) && !(p === "uniform" && answerer);
 
-export function runLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer" | "guided" | "followThink">): string {
-  return baseLabel(o) + (o.guided === false ? " unguided" : "") + (o.followThink === false ? " no-follow-think" : "");
+export function runLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer" | "guided" | "followThink" | "votes">): string {
+  return baseLabel(o) + (o.guided === false ? " unguided" : "") + (o.followThink === false ? " no-follow-think" : "") + ((o.votes ?? 1) > 1 ? ` votes-${o.votes}` : "");
 }
+
+/** Sampling of a voted run (defaults: a moderate temperature, a wide nucleus). */
+const voteSampling = (o: Pick<EvalOptions, "temperature" | "topP">) => ({ temperature: o.temperature ?? 0.7, topP: o.topP ?? 0.95 });
 
 function baseLabel(o: Pick<EvalOptions, "policy" | "frames" | "rung" | "answerer">): string {
   if (o.policy === "uniform") return `uniform-${o.frames ?? 8}-${o.rung ?? "low"}${o.answerer ? `+${o.answerer}` : ""}`;
@@ -93,7 +105,7 @@ async function runStrategy(name: StrategyName, item: DatasetItem, file: string, 
 }
 
 /** Loaded on demand: model-free runs never load the agent, prompts or onnxruntime. */
-async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory }> {
+async function runPolicy(item: DatasetItem, file: string, o: EvalOptions, sampling: Sampling = { temperature: 0, topP: 1, seed: o.seed }): Promise<{ result: ItemResult; record: Trajectory }> {
   const [{ answer }, policies] = await Promise.all([import("../agent/loop.js"), import("../policy/index.js")]);
   const config = { ladder: o.ladder, seed: o.seed, item, frames: o.frames, rung: o.rung, options: { ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.guided === false ? { guided: false } : {}), ...(o.followThink === false ? { followThink: false } : {}) } };
   const answerer = o.answerer ? await policies.createPolicy(o.answerer, config) : undefined;
@@ -104,7 +116,7 @@ async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promi
     options: item.options,
     policy,
     settings: { ladder: o.ladder, maxTurns: o.maxTurns, maxVisualTokens: o.budget, ...(o.frames || o.rung ? { firstObservation: { frames: o.frames ?? 8, rung: o.rung ?? "low" } } : {}) },
-    sampling: { temperature: 0, topP: 1, seed: o.seed },
+    sampling,
     signal: o.signal,
     item: { id: item.id, file },
   });
@@ -132,6 +144,24 @@ async function runPolicy(item: DatasetItem, file: string, o: EvalOptions): Promi
     error: r.error ? { code: r.error.code, message: r.error.message } : null,
   };
   return { result, record: rec };
+}
+
+/** Self-consistency over `o.votes` sampled runs (see EvalOptions.votes). */
+async function runVoted(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory }> {
+  const runs: Array<{ result: ItemResult; record: Trajectory }> = [];
+  for (let k = 0; k < o.votes!; k++) runs.push(await runPolicy(item, file, o, { ...voteSampling(o), seed: o.seed * 1000 + k }));
+  // A run's support: the runs whose answer the scorer would grade alike (same option or text; numbers and times within tolerance).
+  const support = runs.map((r) => runs.filter((s) => sameAnswer(item, r.result.answer, s.result.answer)).length);
+  const best = support.reduce((b, n, i) => (n > support[b]! ? i : b), 0);
+  const sum = (f: (r: ItemResult) => number) => runs.reduce((n, r) => n + f(r.result), 0);
+  const chosen = runs[best]!;
+  const result: ItemResult = {
+    ...chosen.result,
+    visual_tokens: sum((r) => r.visual_tokens),
+    latency_ms: { decode: sum((r) => r.latency_ms.decode), model: sum((r) => r.latency_ms.model), overhead: sum((r) => r.latency_ms.overhead), total: sum((r) => r.latency_ms.total) },
+    votes: runs.map((r) => r.result.answer),
+  };
+  return { result, record: chosen.record };
 }
 
 function versions(): Report["versions"] {
@@ -162,7 +192,7 @@ export async function runEval(o: EvalOptions): Promise<Report> {
     try {
       if (isStrategy(o.policy, o.answerer)) r = await runStrategy(o.policy, item, file, o);
       else {
-        const p = await runPolicy(item, file, o);
+        const p = (o.votes ?? 1) > 1 ? await runVoted(item, file, o) : await runPolicy(item, file, o);
         r = p.result;
         records.push(p.record);
       }
@@ -181,7 +211,7 @@ export async function runEval(o: EvalOptions): Promise<Report> {
       dataset: { path: o.dataset, sha256, items: items.length },
       policy: o.policy,
       label: runLabel(o),
-      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true, follow_think: o.followThink ?? true },
+      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true, follow_think: o.followThink ?? true, ...((o.votes ?? 1) > 1 ? { votes: { n: o.votes!, temperature: voteSampling(o).temperature, top_p: voteSampling(o).topP } } : {}) },
       versions: versions(),
       wall_s: Math.round((performance.now() - t0) / 100) / 10,
     },

@@ -95,3 +95,16 @@ export function scoreAnswer(item: Gradable, prediction: string | null | undefine
     }
   }
 }
+
+/**
+ * Two predictions the scorer would grade alike: the same option, word or text, or numbers and
+ * times within the item's tolerance of each other (what self-consistency votes count as agreeing).
+ */
+export function sameAnswer(item: Gradable, a: string | null | undefined, b: string | null | undefined): boolean {
+  const pa = scoreAnswer(item, a).parsed;
+  const pb = scoreAnswer(item, b).parsed;
+  if (pa === null || pb === null) return false;
+  if (item.answer_type === "number") return Math.abs(Number(pa) - Number(pb)) <= tolerance(item, 0) + 1e-9;
+  if (item.answer_type === "time") return Math.abs(Number(pa) - Number(pb)) <= tolerance(item, DEFAULT_TIME_TOLERANCE_S) + 1e-9;
+  return pa === pb;
+}

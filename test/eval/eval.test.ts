@@ -6,6 +6,7 @@ import { compareRuns, readReport, runEval } from "../../src/eval/run.js";
 import { ItemResultSchema, ReportSchema } from "../../src/eval/report.js";
 import { TrajectorySchema } from "../../src/agent/trajectory.js";
 import { plannedFrames, quantileTimes } from "../../src/eval/select.js";
+import { sameAnswer } from "../../src/eval/score.js";
 import { readDataset, videoPath } from "../../datasets/io.js";
 import { getFrames, probe, uniformTimes } from "../../src/video/index.js";
 import { tmpDir } from "../helpers/videos.js";
@@ -64,6 +65,26 @@ describe("eval harness on the sample set", () => {
     const recs = readFileSync(join(out, "agent-oracle", "trajectories.jsonl"), "utf8").trim().split("\n").map((l) => TrajectorySchema.parse(JSON.parse(l)));
     expect(recs.map((r) => r.item?.id)).toEqual(lines.map((r) => r.id));
     expect(recs.map((r) => r.turns.length)).toEqual(lines.map((r) => r.turns));
+  });
+
+  it("--votes: sampled runs of the embedded model vote; the result is a majority run, tokens summed, settings recorded", { timeout: 240_000 }, async () => {
+    const one = await runEval({ dataset, policy: "tiny", ladder: "tiny", seed: 3, limit: 2, out: join(out, "tiny-1") });
+    const rep = await runEval({ dataset, policy: "tiny", ladder: "tiny", seed: 3, limit: 2, votes: 3, temperature: 1.5, out: join(out, "tiny-votes") });
+    expect(rep.settings.votes).toEqual({ n: 3, temperature: 1.5, top_p: 0.95 });
+    expect(rep.label).toBe("tiny votes-3");
+    const lines = readFileSync(join(out, "tiny-votes", "results.jsonl"), "utf8").trim().split("\n").map((l) => ItemResultSchema.parse(JSON.parse(l)));
+    const { items } = await readDataset(dataset);
+    for (const r of lines) {
+      expect(r.votes).toHaveLength(3);
+      const item = items.find((i) => i.item.id === r.id)!.item;
+      const support = (a: string | null) => r.votes!.filter((v) => sameAnswer(item, a, v)).length;
+      expect(r.votes).toContain(r.answer);
+      // No other answer has more runs agreeing with it than the chosen one.
+      for (const v of r.votes!) expect(support(r.answer)).toBeGreaterThanOrEqual(support(v));
+    }
+    // Three runs cost more tokens than one greedy run (each run pays its own looks).
+    expect(rep.visual_tokens).toBeGreaterThan(one.visual_tokens * 2);
+    await expect(runEval({ dataset, policy: "tiny", ladder: "tiny", seed: 3, limit: 1, votes: 1, out: join(out, "tiny-1b") })).resolves.toMatchObject({ settings: expect.not.objectContaining({ votes: expect.anything() }) });
   });
 
   it("bad input is a typed error", async () => {

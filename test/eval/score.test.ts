@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeText, parseSeconds, scoreAnswer, type Gradable } from "../../src/eval/score.js";
+import { normalizeText, parseSeconds, sameAnswer, scoreAnswer, type Gradable } from "../../src/eval/score.js";
 
 const option: Gradable = { answer: "B", answer_type: "option", options: ["A. red", "B. light blue", "C. green"], meta: {} };
 
@@ -18,6 +18,16 @@ describe("scoreAnswer", () => {
     expect(scoreAnswer(n, "4").correct).toBe(false);
     expect(scoreAnswer({ ...n, meta: { tolerance: 1 } }, "4").correct).toBe(true);
     expect(scoreAnswer(n, "none").parsed).toBeNull();
+  });
+  it("sameAnswer: graded alike without the key (options by letter or words, numbers and times within tolerance)", () => {
+    expect(sameAnswer(option, "B", "light blue")).toBe(true);
+    expect(sameAnswer(option, "A", "B")).toBe(false);
+    expect(sameAnswer(option, "junk", "junk")).toBe(false);
+    const t: Gradable = { answer: "20", answer_type: "time", meta: { tolerance: 0.5 } };
+    expect(sameAnswer(t, "16.3", "16.7")).toBe(true);
+    expect(sameAnswer(t, "16.3", "16.9")).toBe(false);
+    const n: Gradable = { answer: "3", answer_type: "number", meta: {} };
+    expect([sameAnswer(n, "2", "two"), sameAnswer(n, "2", "3")]).toEqual([true, false]);
   });
   it("times: seconds within tolerance, clock notation", () => {
     const t: Gradable = { answer: "65.2", answer_type: "time", meta: {} };

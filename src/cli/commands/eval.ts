@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { compareRuns, runEval } from "../../eval/run.js";
+import { STRATEGIES } from "../../eval/select.js";
 import { FramemindError } from "../../errors.js";
 import { LadderNameSchema } from "../../video/index.js";
 import { parseFlags, printJson, Progress, validate, type Command } from "../common.js";
 
 const usage =
-  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided (tiny policies)] [--no-follow-think (tiny: clip calls may leave the think's window, the decoding before 0.7.0)] [--seed S] [--limit N] [--no-decode] --out DIR\n" +
+  "framemind eval --dataset FILE --policy NAME [--frames N --rung R] [--budget visual-tokens] [--max-turns n] [--ladder tiny|qwen] [--answerer NAME] [--checkpoint DIR] [--unguided (tiny policies)] [--no-follow-think (tiny: clip calls may leave the think's window, the decoding before 0.7.0)] [--seed S] [--votes N [--temperature T] [--top-p P] (self-consistency: N sampled runs per question, majority answer)] [--limit N] [--no-decode] --out DIR\n" +
   "       framemind eval --compare DIR1 DIR2 ... [--out DIR]\n" +
   "policies: uniform | content-aware | oracle-select (frame selection, no model: evidence recall only), or any agent policy (tiny, oracle, openai, ...)";
 
@@ -24,8 +25,13 @@ const Flags = z.object({
   decode: z.boolean().default(true),
   guided: z.boolean().default(true),
   followThink: z.boolean().default(true),
+  votes: z.coerce.number().int().min(1).max(32).optional(),
+  temperature: z.coerce.number().min(0).max(2).optional(),
+  topP: z.coerce.number().gt(0).max(1).optional(),
   out: z.string().min(1),
-});
+})
+  .refine((f) => f.votes === undefined || f.votes === 1 || !(STRATEGIES as readonly string[]).includes(f.policy) || f.answerer !== undefined, { message: "--votes needs a policy that answers (selection strategies give frames only)" })
+  .refine((f) => (f.temperature === undefined && f.topP === undefined) || (f.votes ?? 1) > 1, { message: "--temperature and --top-p go with --votes N (N >= 2); a single run is greedy" });
 
 export const command: Command = {
   summary: "evaluate a policy or frame-selection strategy on a dataset (report.json/.md/.svg), or compare runs",
@@ -50,6 +56,9 @@ export const command: Command = {
         "no-decode": { type: "boolean" },
         unguided: { type: "boolean" },
         "no-follow-think": { type: "boolean" },
+        votes: { type: "string" },
+        temperature: { type: "string" },
+        "top-p": { type: "string" },
       },
       usage,
     );
@@ -61,7 +70,7 @@ export const command: Command = {
       console.error(`wrote ${out}/compare.md and ${out}/compare.svg`);
       return 0;
     }
-    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"], guided: !values.unguided, followThink: !values["no-follow-think"] });
+    const f = validate(Flags, { ...values, maxTurns: values["max-turns"], decode: !values["no-decode"], guided: !values.unguided, followThink: !values["no-follow-think"], topP: values["top-p"] });
     let bar: Progress | undefined;
     const report = await runEval({
       ...f,
