@@ -176,6 +176,8 @@ function versions(): Report["versions"] {
 
 export async function runEval(o: EvalOptions): Promise<Report> {
   const t0 = performance.now();
+  const sampling = voteSampling(o);
+  const voted = (o.votes ?? 1) > 1 ? { votes: { n: o.votes!, temperature: sampling.temperature, top_p: sampling.topP } } : {};
   const known = [...STRATEGIES, ...(await import("../policy/index.js").then((p) => p.policyNames()).catch(() => [] as string[]))];
   if (!known.includes(o.policy)) throw new FramemindError("FM_ERR_EVAL_POLICY_UNKNOWN", { name: o.policy, valid: known.join(", ") });
   const file = resolve(o.dataset);
@@ -211,7 +213,7 @@ export async function runEval(o: EvalOptions): Promise<Report> {
       dataset: { path: o.dataset, sha256, items: items.length },
       policy: o.policy,
       label: runLabel(o),
-      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true, follow_think: o.followThink ?? true, ...((o.votes ?? 1) > 1 ? { votes: { n: o.votes!, temperature: voteSampling(o).temperature, top_p: voteSampling(o).topP } } : {}) },
+      settings: { ladder: o.ladder, frames: o.frames ?? null, rung: o.rung ?? null, budget: o.budget ?? null, max_turns: o.maxTurns ?? null, seed: o.seed, limit: o.limit ?? null, decode: o.decode ?? true, guided: o.guided ?? true, follow_think: o.followThink ?? true, ...voted },
       versions: versions(),
       wall_s: Math.round((performance.now() - t0) / 100) / 10,
     },

@@ -180,6 +180,9 @@ export function cropRgb(rgb: Buffer, cut: RegionCut): Buffer {
   const { size, decode, left, top } = cut;
   const out = Buffer.allocUnsafe(size.width * size.height * 3);
   const row = size.width * 3;
-  for (let y = 0; y < size.height; y++) rgb.copy(out, y * row, ((top + y) * decode.width + left) * 3, ((top + y) * decode.width + left) * 3 + row);
+  for (let y = 0; y < size.height; y++) {
+    const from = ((top + y) * decode.width + left) * 3;
+    rgb.copy(out, y * row, from, from + row);
+  }
   return out;
 }
