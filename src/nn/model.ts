@@ -110,7 +110,7 @@ export interface GenerateOptions {
 
 export interface GenerateResult {
   tokens: number[];
-  /** Log-prob of each generated token under the untempered (guided, when masked) model distribution. */
+  /** Log-prob of each generated token under the distribution it was drawn from: tempered when sampled (guided / nucleus-masked when masked), the model's own when greedy. */
   logprobs: number[];
   /** Sampled with `allow`, topP < 1 or sampleTokens: per token, 1 for each token id the guide and the nucleus kept (one id for a greedy token past sampleTokens), or null when nothing was masked. */
   masks?: (Uint8Array | null)[];
@@ -211,7 +211,7 @@ export class TransformerModel {
     const t0 = performance.now();
     const lossType: LossType = isGrpo(batch) ? 'grpo' : 'sft';
     const logitBias = isGrpo(batch) ? batch.logitBias : undefined;
-    const key = lossType === 'sft' ? 'train:sft' : `train:grpo:${grpo.epsLow}:${grpo.epsHigh}:${grpo.beta}${logitBias ? ':bias' : ''}`;
+    const key = lossType === 'sft' ? 'train:sft' : `train:grpo:${grpo.epsLow}:${grpo.epsHigh}:${grpo.beta}:${grpo.temperature ?? 1}${logitBias ? ':bias' : ''}`;
     const session = await this.session(key, () => buildTrainGraph(this.config, lossType, grpo, { logitBias: !!logitBias }));
     const dims = [batch.batch, batch.seq];
     const feeds: Record<string, TensorValue> = {
@@ -248,13 +248,13 @@ export class TransformerModel {
     return out['logits']!.data as Float32Array;
   }
 
-  /** Log-prob of `targets` at every position (e.g. old / reference log-probs for GRPO), under `logitBias` when given. */
-  async logprobs(batch: SequenceBatch & { targets: Int32Array; logitBias?: Float32Array }): Promise<Float32Array> {
+  /** Log-prob of `targets` at every position (e.g. old / reference log-probs for GRPO), under `logitBias` and `temperature` when given. */
+  async logprobs(batch: SequenceBatch & { targets: Int32Array; logitBias?: Float32Array }, temperature = 1): Promise<Float32Array> {
     const logits = await this.logits(batch);
     if (batch.logitBias) for (let i = 0; i < logits.length; i++) logits[i]! += batch.logitBias[i]!;
     const V = this.config.vocabSize;
     const out = new Float32Array(batch.batch * batch.seq);
-    for (let i = 0; i < out.length; i++) out[i] = logSoftmaxAt(logits, i * V, V, batch.targets[i]!);
+    for (let i = 0; i < out.length; i++) out[i] = logSoftmaxAt(logits, i * V, V, batch.targets[i]!, temperature);
     return out;
   }
 
@@ -325,7 +325,8 @@ export class TransformerModel {
       const scored = mask ? maskLogits(last, mask) : last;
       const tok = forced ?? greedy ?? sampleToken(scored, temperature, opts.rng);
       result.tokens.push(tok);
-      result.logprobs.push(logSoftmaxAt(scored, 0, V, tok));
+      // Sampled: the log-prob of the tempered distribution drawn from (a forced token's is 0 either way).
+      result.logprobs.push(logSoftmaxAt(scored, 0, V, tok, sampled ? temperature : 1));
       if (sampled && (opts.allow || topP < 1 || opts.sampleTokens !== undefined)) (result.masks ??= []).push(mask);
       seq.push({ token: tok });
       if (opts.stopTokens?.includes(tok)) break;
@@ -434,12 +435,14 @@ function itemsBatch(items: readonly PromptItem[], offset: number): SequenceBatch
   return packSequences([{ items }], { positionOffset: offset });
 }
 
-function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number): number {
+/** log softmax(logits / temperature) at `idx`. */
+function logSoftmaxAt(logits: Float32Array, off: number, V: number, idx: number, temperature = 1): number {
+  const k = 1 / temperature;
   let max = -Infinity;
-  for (let j = 0; j < V; j++) max = Math.max(max, logits[off + j]!);
+  for (let j = 0; j < V; j++) max = Math.max(max, k * logits[off + j]!);
   let sum = 0;
-  for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j]! - max);
-  return logits[off + idx]! - max - Math.log(sum);
+  for (let j = 0; j < V; j++) sum += Math.exp(k * logits[off + j]! - max);
+  return k * logits[off + idx]! - max - Math.log(sum);
 }
 
 /** The most likely token the guide allows; undefined at a dead end. */

@@ -206,6 +206,11 @@ export interface GrpoLossOptions {
   epsHigh: number;
   /** KL(k3) coefficient toward the reference policy. */
   beta: number;
+  /**
+   * The rollouts' sampling temperature: logits are divided by it before the softmax, so ratio, KL
+   * and entropy are those of the distribution that sampled the tokens. Default 1.
+   */
+  temperature?: number;
 }
 export const DEFAULT_GRPO: GrpoLossOptions = { epsLow: 0.2, epsHigh: 0.28, beta: 0.01 };
 
@@ -354,7 +359,7 @@ function stem(g: Graph, c: TransformerConfig, patches: Tensor, P: (n: string) =>
  * (grpo: clip_frac, kl, entropy), and `grad.<param>` for every parameter.
  * With `logitBias` the graph also takes logit_bias [B,T,V] (0 or very negative), added to the
  * logits before the softmax: log-probs, ratio, KL and entropy are then those of the guided
- * (masked) distribution that sampled the rollout.
+ * (masked) distribution that sampled the rollout; with `grpo.temperature` they are the tempered one's.
  */
 export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: GrpoLossOptions = DEFAULT_GRPO, opts: { logitBias?: boolean } = {}): BuiltGraph {
   const g = new Graph();
@@ -366,7 +371,9 @@ export function buildTrainGraph(c: TransformerConfig, lossType: LossType, grpo: 
   const { hidden } = body(g, c, params, seq);
   const bias = opts.logitBias ? g.input('logit_bias', 'float32', ['B', 'T', c.vocabSize]) : null;
   if (bias) extra.push(bias);
-  const logits = logitsOf(g, params, hidden);
+  const raw = logitsOf(g, params, hidden);
+  const T = lossType === 'grpo' ? (grpo.temperature ?? 1) : 1;
+  const logits = T !== 1 ? g.mul(raw, g.scalar(1 / T)) : raw;
   const logp = g.logSoftmax(bias ? g.add(logits, bias) : logits, -1);
   const lp = g.pickLast(logp, targets);
   const denom = g.clip(g.sumAll(mask), 1, 3e38); // token-mean over the whole batch; empty mask -> 0

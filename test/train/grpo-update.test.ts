@@ -3,7 +3,7 @@ import { AdamW, Rng, TransformerModel, type PromptItem } from "../../src/nn/inde
 import { grpoUpdate, type TrainRow, type UpdateOptions } from "../../src/train/grpo/update.js";
 
 const config = { vocabSize: 24, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeq: 48, patchDim: 12, timeFeatures: 4, lnEps: 1e-5 };
-const opts: UpdateOptions = { epochs: 1, minibatches: 1, microBatch: 8, bucket: 8, lr: 1e-2, epsLow: 0.2, epsHigh: 0.28, beta: 0, oldLogprobs: "recompute" };
+const opts: UpdateOptions = { epochs: 1, minibatches: 1, microBatch: 8, bucket: 8, lr: 1e-2, epsLow: 0.2, epsHigh: 0.28, beta: 0, oldLogprobs: "recompute", temperature: 1 };
 
 /** Prompt (text + 2 visual tokens) then `gen` generated tokens; advantage per row. */
 function rows(advantages: number[], seed = 1): TrainRow[] {
@@ -136,8 +136,31 @@ describe("grpoUpdate", () => {
     expect(hot.tokens).not.toEqual(gen.tokens);
     // The update sees the forced tokens as such: only the drawn ones move the weights.
     const row: TrainRow = { items: [...prompt, ...gen.tokens.map((token) => ({ token }))], train: [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1], sampledLogprobs: gen.logprobs, advantage: 1, guideMasks: gen.masks! };
-    const st = await grpoUpdate([row], model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    const st = await grpoUpdate([row], model, null, new AdamW({ lr: opts.lr, weightDecay: 0 }), { ...opts, temperature: 3 });
     expect(st.logprobGap!).toBeLessThan(1e-4);
+    await model.release();
+  });
+
+  it("tempered rollouts: a cold draw's log-prob is the tempered distribution's, and the update scores that one", async () => {
+    const { packSequences } = await import("../../src/nn/index.js");
+    const model = TransformerModel.init(config, 13);
+    const prompt: PromptItem[] = [{ token: 2 }, { token: 5 }, { token: 9 }];
+    const gen = await model.generate(prompt, { maxNewTokens: 5, temperature: 0.5, rng: new Rng(9) });
+    const row: TrainRow = { items: [...prompt, ...gen.tokens.map((token) => ({ token }))], train: [0, 0, 0, 1, 1, 1, 1, 1], sampledLogprobs: gen.logprobs, advantage: 1 };
+    const b = packSequences([{ items: row.items, train: row.train }]);
+    const cold = await model.logprobs(b, 0.5);
+    const warm = await model.logprobs(b);
+    const at = (lp: Float32Array) => Array.from(lp).filter((_, i) => b.lossMask[i]);
+    at(cold).forEach((x, j) => expect(x).toBeCloseTo(gen.logprobs[j]!, 4));
+    expect(at(warm).some((x, j) => Math.abs(x - gen.logprobs[j]!) > 0.01)).toBe(true);
+    // The training graph divides the logits by the same temperature.
+    const zero = new Float32Array(b.batch * b.seq);
+    const r = await model.lossAndGrads({ ...b, oldLogprobs: cold, refLogprobs: zero, advantages: zero }, { epsLow: 0.2, epsHigh: 0.28, beta: 0, temperature: 0.5 });
+    at(r.logprobs).forEach((x, j) => expect(x).toBeCloseTo(gen.logprobs[j]!, 4));
+    const same = await grpoUpdate([row], TransformerModel.init(config, 13), null, new AdamW({ lr: opts.lr, weightDecay: 0 }), { ...opts, temperature: 0.5 });
+    expect(same.logprobGap!).toBeLessThan(1e-4);
+    const other = await grpoUpdate([row], TransformerModel.init(config, 13), null, new AdamW({ lr: opts.lr, weightDecay: 0 }), opts);
+    expect(other.logprobGap!).toBeGreaterThan(0.01);
     await model.release();
   });
 });

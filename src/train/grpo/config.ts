@@ -34,6 +34,7 @@ export const GrpoConfigSchema = z
         questionsPerStep: z.number().int().min(1).default(4),
         /** G: rollouts per question. */
         groupSize: z.number().int().min(2).default(8),
+        /** Sampling temperature; the update scores the same tempered distribution (0: greedy, no exploration). */
         temperature: z.number().min(0).default(1),
         topP: z.number().gt(0).max(1).default(1),
         /**

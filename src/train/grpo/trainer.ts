@@ -137,7 +137,7 @@ export async function grpoStep(p: TrainerParts, step: number, signal?: AbortSign
   const lr = lrAt(step, { baseLr: c.update.lr, warmupSteps: c.update.warmupSteps, totalSteps: c.run.steps, decay: c.update.decay, minRatio: c.update.minLrRatio });
   const t1 = performance.now();
   const u = c.update;
-  const update = await grpoUpdate(rows, p.model, p.ref, p.optimizer, { epochs: u.epochs, minibatches: u.minibatches, microBatch: u.microBatch, bucket: u.bucket, lr, epsLow: u.epsLow, epsHigh: u.epsHigh, beta: u.beta, oldLogprobs: u.oldLogprobs });
+  const update = await grpoUpdate(rows, p.model, p.ref, p.optimizer, { epochs: u.epochs, minibatches: u.minibatches, microBatch: u.microBatch, bucket: u.bucket, lr, epsLow: u.epsLow, epsHigh: u.epsHigh, beta: u.beta, oldLogprobs: u.oldLogprobs, temperature: c.rollout.temperature || 1 });
   const updateS = (performance.now() - t1) / 1000;
 
   const records = rollouts.map((r) => r.record);

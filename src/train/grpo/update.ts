@@ -31,6 +31,8 @@ export interface UpdateOptions {
   epsHigh: number;
   beta: number;
   oldLogprobs: "rollout" | "recompute";
+  /** The rollouts' sampling temperature: the update scores the tempered distribution they were drawn from. */
+  temperature: number;
 }
 
 export interface UpdateStats {
@@ -99,12 +101,12 @@ async function prepare(rows: readonly TrainRow[], model: TransformerModel, ref: 
   let old: Float32Array = sampled;
   const scored = logitBias ? { ...packed, logitBias } : packed;
   if (o.oldLogprobs === "recompute" || gap.max !== null) {
-    const fresh = await model.logprobs(scored);
+    const fresh = await model.logprobs(scored, o.temperature);
     for (let i = 0; i < n; i++) if (packed.lossMask[i]) gap.max = Math.max(gap.max ?? 0, Math.abs(fresh[i]! - sampled[i]!));
     if (o.oldLogprobs === "recompute") old = fresh;
   }
   // With beta = 0 the reference is still fed (when given) so the reported KL measures the drift.
-  const refLogprobs = ref ? await ref.logprobs(scored) : new Float32Array(n);
+  const refLogprobs = ref ? await ref.logprobs(scored, o.temperature) : new Float32Array(n);
   let tokens = 0;
   for (let i = 0; i < n; i++) tokens += packed.lossMask[i]!;
   return { batch: { ...scored, oldLogprobs: old, refLogprobs, advantages }, tokens };
@@ -136,7 +138,7 @@ export async function grpoUpdate(
   stats.tokens = minis.flat().reduce((s, p) => s + p.tokens, 0);
   const acc = new Accum();
   let normSum = 0;
-  const loss = { epsLow: o.epsLow, epsHigh: o.epsHigh, beta: o.beta };
+  const loss = { epsLow: o.epsLow, epsHigh: o.epsHigh, beta: o.beta, temperature: o.temperature };
   for (let e = 0; e < o.epochs; e++) {
     for (const mini of minis) {
       const total = mini.reduce((s, p) => s + p.tokens, 0);
