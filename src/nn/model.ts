@@ -303,7 +303,7 @@ export class TransformerModel {
       const explore = sampled && step < (opts.sampleTokens ?? Infinity);
       // Greedy asks the guide about the best tokens first; sampling needs the whole mask.
       const greedy = allow && !explore ? greedyAllowed(last, result.tokens, allow) : undefined;
-      const allowed = allow && explore ? allowedMask(V, result.tokens, allow) : allow && greedy === undefined ? DEAD_END : null;
+      const allowed = allow && explore ? (topP < 1 ? guidedNucleus(last, result.tokens, allow, temperature, topP) : allowedMask(V, result.tokens, allow)) : allow && greedy === undefined ? DEAD_END : null;
       if (allowed === DEAD_END && step > 0 && backtracks < MAX_BACKTRACKS) {
         backtracks++;
         step -= 2; // the loop's step++ lands on the previous position
@@ -318,7 +318,7 @@ export class TransformerModel {
       }
       let mask = explore && allowed instanceof Uint8Array ? allowed : null;
       // The nucleus is a mask like the guide's: the log-prob and the trainer see the distribution sampled.
-      if (explore && topP < 1) mask = nucleusMask(mask ? maskLogits(last, mask) : last, temperature, topP);
+      if (explore && topP < 1 && !allow) mask = nucleusMask(last, temperature, topP);
       // Past sampleTokens the best (allowed) token is forced: a one-hot mask, log-prob 0.
       const forced = sampled && !explore ? (greedy ?? sampleToken(last, 0, opts.rng)) : undefined;
       if (forced !== undefined) mask = oneHot(V, forced);
@@ -467,6 +467,31 @@ function allowedMask(V: number, generated: readonly number[], allow: NonNullable
   let n = 0;
   for (let t = 0; t < V; t++) n += m[t] = allow(t, generated) ? 1 : 0;
   return n === 0 ? DEAD_END : n === V ? null : m;
+}
+
+/**
+ * The guide's allowed tokens inside the top-p nucleus, asking the guide about the likeliest tokens
+ * only (a whole-vocabulary mask asks it about every token at every step: most of a rollout's time).
+ * Tokens are taken in order of probability while allowed ones hold less than topP of an upper
+ * bound on the allowed mass (the allowed ones seen plus all not yet asked about), so the mask
+ * holds the exact guided nucleus and at most a few more of the likeliest allowed tokens.
+ */
+function guidedNucleus(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>, temperature: number, topP: number): Uint8Array | null | typeof DEAD_END {
+  const probs = temperedProbs(logits, temperature);
+  let unasked = probs.reduce((a, b) => a + b, 0);
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  const keep = new Uint8Array(probs.length);
+  let kept = 0;
+  let n = 0;
+  for (const j of order) {
+    unasked -= probs[j]!;
+    if (!allow(j, generated)) continue;
+    keep[j] = 1;
+    n++;
+    kept += probs[j]!;
+    if (kept >= topP * (kept + Math.max(0, unasked))) break;
+  }
+  return n === 0 ? DEAD_END : n === probs.length ? null : keep;
 }
 
 /** The KV cache of the first `len` positions (layout [1, heads, T, headDim]). */
