@@ -44,6 +44,7 @@ export interface EvalOptions {
    * Self-consistency (agent policies): this many runs per question, sampled at `temperature` /
    * `topP` with seeds seed*1000+k; the answer most runs agree with wins (as the scorer grades
    * alike: sameAnswer; ties: the earliest run). Tokens and latency are the sum over the runs.
+   * trajectories.jsonl keeps the chosen run's record; vote-trajectories.jsonl every run's.
    */
   votes?: number;
   temperature?: number;
@@ -147,7 +148,7 @@ async function runPolicy(item: DatasetItem, file: string, o: EvalOptions, sampli
 }
 
 /** Self-consistency over `o.votes` sampled runs (see EvalOptions.votes). */
-async function runVoted(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory }> {
+async function runVoted(item: DatasetItem, file: string, o: EvalOptions): Promise<{ result: ItemResult; record: Trajectory; all: Trajectory[] }> {
   const runs: Array<{ result: ItemResult; record: Trajectory }> = [];
   for (let k = 0; k < o.votes!; k++) runs.push(await runPolicy(item, file, o, { ...voteSampling(o), seed: o.seed * 1000 + k }));
   // A run's support: the runs whose answer the scorer would grade alike (same option or text; numbers and times within tolerance).
@@ -161,7 +162,7 @@ async function runVoted(item: DatasetItem, file: string, o: EvalOptions): Promis
     latency_ms: { decode: sum((r) => r.latency_ms.decode), model: sum((r) => r.latency_ms.model), overhead: sum((r) => r.latency_ms.overhead), total: sum((r) => r.latency_ms.total) },
     votes: runs.map((r) => r.result.answer),
   };
-  return { result, record: chosen.record };
+  return { result, record: chosen.record, all: runs.map((r) => r.record) };
 }
 
 function versions(): Report["versions"] {
@@ -187,6 +188,8 @@ export async function runEval(o: EvalOptions): Promise<Report> {
   const results: ItemResult[] = [];
   // Every agent run's whole record (turn texts, calls, frames seen), to read why an answer was wrong.
   const records: Trajectory[] = [];
+  // With votes: every sampled run, in order (rejection-sampling fine-tuning reads them: data.requireCorrect).
+  const voteRecords: Trajectory[] = [];
   o.onProgress?.(0, items.length);
   for (const item of items) {
     throwIfAborted(o.signal);
@@ -194,9 +197,10 @@ export async function runEval(o: EvalOptions): Promise<Report> {
     try {
       if (isStrategy(o.policy, o.answerer)) r = await runStrategy(o.policy, item, file, o);
       else {
-        const p = (o.votes ?? 1) > 1 ? await runVoted(item, file, o) : await runPolicy(item, file, o);
+        const p = (o.votes ?? 1) > 1 ? await runVoted(item, file, o) : { ...(await runPolicy(item, file, o)), all: [] };
         r = p.result;
         records.push(p.record);
+        voteRecords.push(...p.all);
       }
     } catch (e) {
       const err = asFramemindError(e);
@@ -221,7 +225,9 @@ export async function runEval(o: EvalOptions): Promise<Report> {
   );
   await writeFile(join(o.out, "results.jsonl"), results.map((r) => JSON.stringify(r)).join("\n") + "\n");
   // Paired with results.jsonl by item id (an item whose run threw has a result and no record).
-  if (!isStrategy(o.policy, o.answerer)) await writeFile(join(o.out, "trajectories.jsonl"), records.map((r) => JSON.stringify(r) + "\n").join(""));
+  const jsonl = (recs: readonly Trajectory[]) => recs.map((r) => JSON.stringify(r) + "\n").join("");
+  if (!isStrategy(o.policy, o.answerer)) await writeFile(join(o.out, "trajectories.jsonl"), jsonl(records));
+  if (voteRecords.length) await writeFile(join(o.out, "vote-trajectories.jsonl"), jsonl(voteRecords));
   await writeFile(join(o.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   await writeFile(join(o.out, "report.md"), renderMarkdown(report));
   await writeFile(join(o.out, "report.svg"), familyBars(report));

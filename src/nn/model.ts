@@ -471,28 +471,33 @@ function allowedMask(V: number, generated: readonly number[], allow: NonNullable
 
 /**
  * The guide's allowed tokens inside the top-p nucleus, asking the guide about the likeliest tokens
- * only (a whole-vocabulary mask asks it about every token at every step: most of a rollout's time).
- * Tokens are taken in order of probability while allowed ones hold less than topP of an upper
- * bound on the allowed mass (the allowed ones seen plus all not yet asked about), so the mask
- * holds the exact guided nucleus and at most a few more of the likeliest allowed tokens.
+ * only (a whole-vocabulary mask asks it about every token at every step: most of a cold rollout's
+ * time). Tokens are asked in order of probability until those not yet asked hold less than
+ * NUCLEUS_TAIL of the allowed mass found; the nucleus is then taken over the allowed ones as
+ * nucleusMask takes it over all.
  */
 function guidedNucleus(logits: Float32Array, generated: readonly number[], allow: NonNullable<GenerateOptions['allow']>, temperature: number, topP: number): Uint8Array | null | typeof DEAD_END {
   const probs = temperedProbs(logits, temperature);
   let unasked = probs.reduce((a, b) => a + b, 0);
   const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  const allowed: number[] = [];
+  let mass = 0;
+  for (const j of order) {
+    if (mass > 0 && unasked <= NUCLEUS_TAIL * mass) break;
+    unasked -= probs[j]!;
+    if (allow(j, generated)) allowed.push(j), (mass += probs[j]!);
+  }
+  if (!allowed.length) return DEAD_END;
   const keep = new Uint8Array(probs.length);
   let kept = 0;
-  let n = 0;
-  for (const j of order) {
-    unasked -= probs[j]!;
-    if (!allow(j, generated)) continue;
+  for (const j of allowed) {
     keep[j] = 1;
-    n++;
     kept += probs[j]!;
-    if (kept >= topP * (kept + Math.max(0, unasked))) break;
+    if (kept >= topP * mass) break;
   }
-  return n === 0 ? DEAD_END : n === probs.length ? null : keep;
+  return keep;
 }
+const NUCLEUS_TAIL = 1e-6;
 
 /** The KV cache of the first `len` positions (layout [1, heads, T, headDim]). */
 function truncateCache(cache: Record<string, TensorValue>, len: number): Record<string, TensorValue> {

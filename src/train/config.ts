@@ -137,6 +137,14 @@ export const DataConfig = z
      */
     requireEvidence: z.boolean().default(false),
     /**
+     * Keep only trajectories whose answer the scorer grades right (applied before requireEvidence).
+     * For a model's own sampled runs (`framemind eval --votes N` writes them all): rejection-sampling
+     * fine-tuning trains the runs that worked, where GRPO from a well-trained model lost accuracy.
+     */
+    requireCorrect: z.boolean().default(false),
+    /** With requireCorrect: at most this many distinct right trajectories per item (0 = all). */
+    maxPerItem: z.number().int().min(0).default(0),
+    /**
      * Loss weight of answer turns' tokens relative to calls' (1 = plain token mean). Reading the
      * answer off the frames is a few tokens per trajectory among ~100 protocol tokens.
      */

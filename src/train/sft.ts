@@ -58,20 +58,41 @@ export function readTrajectories(file: string): Trajectory[] {
     });
 }
 
-/**
- * The records whose frames cover every evidence interval of their item (items read from the
- * dataset file each record names; records of items without intervals are kept).
- */
-export async function withEvidenceSeen(recs: readonly Trajectory[]): Promise<Trajectory[]> {
+/** Each record with its dataset item (items read from the dataset file each record names). */
+async function withItems(recs: readonly Trajectory[], rule: string): Promise<Array<{ rec: Trajectory; item: DatasetItem }>> {
   const files = new Map<string, Map<string, DatasetItem>>();
-  const out: Trajectory[] = [];
+  const out: Array<{ rec: Trajectory; item: DatasetItem }> = [];
   for (const r of recs) {
-    if (!r.item?.file) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: r.id, reason: "data.requireEvidence needs records that name their dataset item (item.file)" });
+    if (!r.item?.file) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: r.id, reason: `data.${rule} needs records that name their dataset item (item.file)` });
     let byId = files.get(r.item.file);
     if (!byId) files.set(r.item.file, (byId = new Map((await loadDataset(r.item.file)).map((it) => [it.id, it]))));
     const item = byId.get(r.item.id);
     if (!item) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: r.item.file, reason: `no item '${r.item.id}'` });
-    if (evidenceRecall(r.framesSeen, item.evidence) !== false) out.push(r);
+    out.push({ rec: r, item });
+  }
+  return out;
+}
+
+/** The records whose frames cover every evidence interval of their item (records of items without intervals are kept). */
+export async function withEvidenceSeen(recs: readonly Trajectory[]): Promise<Trajectory[]> {
+  return (await withItems(recs, "requireEvidence")).filter(({ rec, item }) => evidenceRecall(rec.framesSeen, item.evidence) !== false).map(({ rec }) => rec);
+}
+
+/**
+ * The records whose answer the scorer grades right, at most `maxPerItem` distinct ones per item
+ * (distinct by their turns' texts; 0 = all): rejection sampling of a model's own runs, e.g. the
+ * sampled runs `framemind eval --votes N` keeps in vote-trajectories.jsonl.
+ */
+export async function withCorrectAnswers(recs: readonly Trajectory[], maxPerItem = 0): Promise<Trajectory[]> {
+  const seen = new Map<string, Set<string>>();
+  const out: Trajectory[] = [];
+  for (const { rec, item } of await withItems(recs, "requireCorrect")) {
+    if (!scoreAnswer(item, rec.answer).correct) continue;
+    const texts = (seen.get(item.id) ?? seen.set(item.id, new Set()).get(item.id))!;
+    const key = JSON.stringify(rec.turns.map((t) => t.text));
+    if (texts.has(key) || (maxPerItem > 0 && texts.size >= maxPerItem)) continue;
+    texts.add(key);
+    out.push(rec);
   }
   return out;
 }
@@ -261,8 +282,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const skip = new Set<string>(cfg.data.skipFamilies);
   const allRecs = skip.size ? readRecs.filter((r) => !skip.has(String(r.meta?.family))) : readRecs;
   if (skip.size) run.log({ step: 0, kind: "data-filter", rule: "skipFamilies", kept: allRecs.length, dropped: readRecs.length - allRecs.length, ...keptByFamily(readRecs, allRecs) });
-  const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(allRecs) : allRecs;
-  if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: allRecs.length - trainRecs.length, ...keptByFamily(allRecs, trainRecs) });
+  const rightRecs = cfg.data.requireCorrect ? await withCorrectAnswers(allRecs, cfg.data.maxPerItem) : allRecs;
+  if (cfg.data.requireCorrect) run.log({ step: 0, kind: "data-filter", rule: "requireCorrect", maxPerItem: cfg.data.maxPerItem, kept: rightRecs.length, dropped: allRecs.length - rightRecs.length, ...keptByFamily(allRecs, rightRecs) });
+  const trainRecs = cfg.data.requireEvidence ? await withEvidenceSeen(rightRecs) : rightRecs;
+  if (cfg.data.requireEvidence) run.log({ step: 0, kind: "data-filter", rule: "requireEvidence", kept: trainRecs.length, dropped: rightRecs.length - trainRecs.length, ...keptByFamily(rightRecs, trainRecs) });
   if (!trainRecs.length && !cfg.data.drills.n && !cfg.data.drills.answerTurns.n) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: "no trajectories (and no drills)" });
 
   // Model, tokenizer, optimizer state: from the newest checkpoint (resume), the init model, or fresh.

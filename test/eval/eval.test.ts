@@ -6,7 +6,8 @@ import { compareRuns, readReport, runEval } from "../../src/eval/run.js";
 import { ItemResultSchema, ReportSchema } from "../../src/eval/report.js";
 import { TrajectorySchema } from "../../src/agent/trajectory.js";
 import { plannedFrames, quantileTimes } from "../../src/eval/select.js";
-import { sameAnswer } from "../../src/eval/score.js";
+import { sameAnswer, scoreAnswer } from "../../src/eval/score.js";
+import { withCorrectAnswers } from "../../src/train/sft.js";
 import { readDataset, videoPath } from "../../datasets/io.js";
 import { getFrames, probe, uniformTimes } from "../../src/video/index.js";
 import { tmpDir } from "../helpers/videos.js";
@@ -84,6 +85,19 @@ describe("eval harness on the sample set", () => {
     }
     // Three runs cost more tokens than one greedy run (each run pays its own looks).
     expect(rep.visual_tokens).toBeGreaterThan(one.visual_tokens * 2);
+    // Every sampled run's record is kept, in order; rejection sampling keeps the right ones.
+    const all = readFileSync(join(out, "tiny-votes", "vote-trajectories.jsonl"), "utf8").trim().split("\n").map((l) => TrajectorySchema.parse(JSON.parse(l)));
+    expect(all.map((t) => t.answer)).toEqual(lines.flatMap((r) => r.votes));
+    expect(existsSync(join(out, "tiny-1", "vote-trajectories.jsonl"))).toBe(false);
+    const right = lines.flatMap((r) => r.votes!.map((v) => scoreAnswer(items.find((i) => i.item.id === r.id)!.item, v).correct));
+    const kept = await withCorrectAnswers(all);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThanOrEqual(right.filter(Boolean).length);
+    expect(kept.every((t) => right[all.indexOf(t)])).toBe(true);
+    // Distinct runs only, and at most maxPerItem per item.
+    expect(new Set(kept.map((t) => t.item!.id + JSON.stringify(t.turns.map((x) => x.text)))).size).toBe(kept.length);
+    const one1 = await withCorrectAnswers(all, 1);
+    expect(one1.length).toBe(new Set(kept.map((t) => t.item!.id)).size);
     await expect(runEval({ dataset, policy: "tiny", ladder: "tiny", seed: 3, limit: 1, votes: 1, out: join(out, "tiny-1b") })).resolves.toMatchObject({ settings: expect.not.objectContaining({ votes: expect.anything() }) });
   });
 
