@@ -120,6 +120,8 @@ async function runPolicy(item: DatasetItem, file: string, o: EvalOptions, sampli
     sampling,
     signal: o.signal,
     item: { id: item.id, file },
+    // The record names its family, as the teacher's do (SFT's data filters count kept runs by it).
+    meta: { family: family(item) },
   });
   const rec = r.record;
   const byObs = new Map<number, SeenFrame[]>();
