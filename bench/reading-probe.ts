@@ -7,7 +7,7 @@
 // Every combination of --stems, --cells, --layers and --motion is one model.
 // Usage: node dist/bench/reading-probe.js [--families flash-digit,small-code] [--stems 0,16] [--cells 0,256] [--layers 2] [--motion 0,1]
 //        [--rung low|high|full] [--close low|high|full]
-//        [--view evidence|turn|mixed|cropmix] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
+//        [--view evidence|turn|clip|mixed|cropmix] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--stemCell 7] [--stemStride 0] [--stemPool 1]   (the conv stem's window, step and pooling)
 //        [--crop S] [--jitter J]   (the text box alone, S px per glyph pixel, moved by up to J px; cropmix: beside whole frames)
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
@@ -75,13 +75,14 @@ const variants = values.init ? [null] : list(values.stems).flatMap((stemChannels
 const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.steps, values.train, values.test, values.batch, values.lr, values.seed, values.threads, values.evalEvery].map(Number) as [number, number, number, number, number, number, number, number];
 
 // evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
-// sees it (test too); mixed: train on both (each item twice), test on turns.
-type View = 'evidence' | 'turn' | 'crop';
+// sees it (test too); clip: the teacher's look before its last, answered there (test too);
+// mixed: train on evidence and turns (each item twice), test on turns.
+type View = 'evidence' | 'turn' | 'clip' | 'crop';
 // --rung low|high|full: every evidence frame at that rung. --close: the rung small text is shown
 // at (default the teacher's, CLOSE_RUNG; --close high gives the views of sessions 3-4).
 for (const r of [values.rung, values.close]) if (!['', 'low', 'high', 'full'].includes(r)) throw new Error('--rung and --close are low, high or full');
 const viewRungs = { ...(values.rung ? { rung: values.rung } : {}), ...(values.close ? { close: values.close } : {}) };
-if (!['evidence', 'turn', 'mixed', 'cropmix'].includes(values.view)) throw new Error('--view is evidence, turn, mixed or cropmix');
+if (!['evidence', 'turn', 'clip', 'mixed', 'cropmix'].includes(values.view)) throw new Error('--view is evidence, turn, clip, mixed or cropmix');
 if (values.view === 'cropmix' && !values.crop) throw new Error('--view cropmix trains on --crop views beside whole frames: set --crop');
 
 /** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
@@ -101,6 +102,12 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     // --think: the whole turn (think + answer, count counting step by step) is the target; its exact match is what greedy decoding writes.
     // --turnTarget: the same without count's steps, the turn the shipped model was taught.
     return tag(values.think || values.turnTarget ? turnExample(contextFromInput(last.input), last.text, tok) : toExample(contextFromInput(last.input), item.answer));
+  }
+  if (view === 'clip') {
+    // The teacher's look before its last (order: the clip, before the zoom), answered at once:
+    // can the answer be read there, so that the last look could be skipped?
+    const before = (await drillTurns(s, index)).turns.at(-2);
+    return before ? tag(toExample(contextFromInput(before.input), item.answer)) : null;
   }
   return tag(toExample(view === 'crop' ? cropContext(item, scene, s * 100003 + j) : readingContext(item, scene, viewRungs), item.answer));
 }
@@ -149,7 +156,7 @@ const build = async (s: number, n: number, views: View[]) => {
   return out;
 };
 // cropmix: train on the text cropped and on the whole frame (each item twice), test on whole frames.
-const testView: View = values.view === 'evidence' ? (cropScale ? 'crop' : 'evidence') : values.view === 'cropmix' ? 'evidence' : 'turn';
+const testView: View = values.view === 'evidence' ? (cropScale ? 'crop' : 'evidence') : values.view === 'cropmix' ? 'evidence' : values.view === 'clip' ? 'clip' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : values.view === 'cropmix' ? ['crop', 'evidence'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
 console.log(`reading probe: view ${values.view}${cropScale ? ` cropped to the text at ${cropScale} px per glyph pixel, jitter ${cropJitter} px` : ''}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);

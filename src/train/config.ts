@@ -107,6 +107,8 @@ export const DataConfig = z
         readingWarmup: z.number().int().min(0).default(0),
         /** Count's answer turn counts one flash at a time, each at the first frame of its run (session 11; docs/model.md). */
         countSteps: z.boolean().default(false),
+        /** Order answers from the clip instead of zooming on two of its frames (session 18; CueTeacherOptions.orderFromClip). */
+        orderFromClip: z.boolean().default(false),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

@@ -48,6 +48,8 @@ export interface DrillOptions {
   optionText?: boolean;
   /** The teacher counts one flash at a time in count's answer turn (CueTeacherOptions). */
   countSteps?: boolean;
+  /** Order answers from the clip instead of zooming (CueTeacherOptions). */
+  orderFromClip?: boolean;
   /** Relative share of each family among the n items (missing = 1); see drillIndices. */
   families?: Partial<Record<Family, number>>;
   /**
@@ -107,9 +109,9 @@ export interface Drill {
 }
 
 /** The cue teacher's turns on one rendered item: each turn's input and text. */
-export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws" | "countSteps"> = {}): Promise<Drill> {
+export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws" | "countSteps" | "orderFromClip"> = {}): Promise<Drill> {
   const { item, scene } = makeItem(seed, "train", index);
-  const cue = createCueTeacher(item, { countSteps: opts.countSteps ?? false });
+  const cue = createCueTeacher(item, { countSteps: opts.countSteps ?? false, orderFromClip: opts.orderFromClip ?? false });
   const teacher = opts.flaws ? withFlaws(cue, item.id, opts.flaws) : cue;
   const frame = sceneRenderer(scene);
   const duration = scene.frameCount / scene.fps;

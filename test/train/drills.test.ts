@@ -209,6 +209,19 @@ describe("SFT drills (rendered in-process)", () => {
     expect(turns[2]!.text).toMatch(new RegExp(`<answer>${item.answer}</answer>`));
   });
 
+  it("orderFromClip: order answers from the clip, which holds both colours, with the zoom's answer", async () => {
+    const [seed, index] = [5, 2];
+    const zoomed = await drillTurns(seed, index);
+    const { turns, evidenceSeen } = await drillTurns(seed, index, { orderFromClip: true });
+    expect(evidenceSeen).toBe(true);
+    expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "answer"]);
+    expect(turns[0]!.text).toBe(zoomed.turns[0]!.text);
+    expect(turns[1]!.input.evidence.map((f) => f.timestamp)).toEqual(zoomed.turns[1]!.input.evidence.map((f) => f.timestamp));
+    expect(turns[1]!.text).toBe(zoomed.turns[2]!.text);
+    // Other families are taught as before.
+    for (const i of [0, 1, 3]) expect((await drillTurns(seed, i, { orderFromClip: true })).turns.map((t) => t.text)).toEqual((await drillTurns(seed, i)).turns.map((t) => t.text));
+  });
+
   it("area resize averages exact blocks and weighs fractional ones", () => {
     const src = Buffer.from([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]); // 4x1
     expect([...areaResize(src, 4, 1, 2, 1)]).toEqual([50, 50, 50, 228, 228, 228]);
