@@ -301,7 +301,7 @@ export class TransformerModel {
       const ban = banned[step];
       const allow = opts.allow && ban ? (t: number, g: readonly number[]) => !ban.has(t) && opts.allow!(t, g) : opts.allow;
       const explore = sampled && step < (opts.sampleTokens ?? Infinity);
-      // Greedy asks the guide about the best tokens first; sampling needs the whole mask.
+      // Greedy asks the guide about the best tokens first; sampling needs the whole mask (top-p: the likeliest tokens', guidedNucleus).
       const greedy = allow && !explore ? greedyAllowed(last, result.tokens, allow) : undefined;
       const allowed = allow && explore ? (topP < 1 ? guidedNucleus(last, result.tokens, allow, temperature, topP) : allowedMask(V, result.tokens, allow)) : allow && greedy === undefined ? DEAD_END : null;
       if (allowed === DEAD_END && step > 0 && backtracks < MAX_BACKTRACKS) {

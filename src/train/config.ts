@@ -141,7 +141,7 @@ export const DataConfig = z
     /**
      * Keep only trajectories whose answer the scorer grades right (applied before requireEvidence).
      * For a model's own sampled runs (`framemind eval --votes N` writes them all): rejection-sampling
-     * fine-tuning trains the runs that worked, where GRPO from a well-trained model lost accuracy.
+     * fine-tuning trains the runs that worked (session 18: one round from 0.8.0 tied it; docs/model.md).
      */
     requireCorrect: z.boolean().default(false),
     /** With requireCorrect: at most this many distinct right trajectories per item (0 = all). */

@@ -13,7 +13,7 @@
  *    answer; flash-digit: the same when no clip frame showed the digit (the digit is in the last
  *    view for 85% of items instead of 64%), else answer. order: look again at just the last red
  *    clip frame and the first of the next colour (answer from the clip when it caught only one of
- *    them); small-code: ask for the top rung (CLOSE_RUNG) at a clip frame showing text on the
+ *    them, or always with orderFromClip); small-code: ask for the top rung (CLOSE_RUNG) at a clip frame showing text on the
  *    sign; change: the same at the first and last clip frames showing the signs;
  *  turn 2 (second clip, close frames): read and answer.
  *
