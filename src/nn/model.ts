@@ -487,15 +487,7 @@ function guidedNucleus(logits: Float32Array, generated: readonly number[], allow
     unasked -= probs[j]!;
     if (allow(j, generated)) allowed.push(j), (mass += probs[j]!);
   }
-  if (!allowed.length) return DEAD_END;
-  const keep = new Uint8Array(probs.length);
-  let kept = 0;
-  for (const j of allowed) {
-    keep[j] = 1;
-    kept += probs[j]!;
-    if (kept >= topP * mass) break;
-  }
-  return keep;
+  return allowed.length ? takeNucleus(probs, allowed, mass, topP) : DEAD_END;
 }
 const NUCLEUS_TAIL = 1e-6;
 
@@ -542,14 +534,18 @@ export function nucleusMask(logits: Float32Array, temperature: number, topP: num
   const probs = temperedProbs(logits, temperature);
   const sum = probs.reduce((a, b) => a + b, 0);
   const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  const keep = takeNucleus(probs, order, sum, topP);
+  return keep.reduce((n, k) => n + k, 0) === probs.length ? null : keep;
+}
+
+/** The first of `ids` (most likely first) until they hold topP of `mass`. */
+function takeNucleus(probs: Float64Array, ids: readonly number[], mass: number, topP: number): Uint8Array {
   const keep = new Uint8Array(probs.length);
-  let mass = 0;
-  let n = 0;
-  for (const j of order) {
+  let kept = 0;
+  for (const j of ids) {
     keep[j] = 1;
-    n++;
-    mass += probs[j]! / sum;
-    if (mass >= topP) break;
+    kept += probs[j]!;
+    if (kept >= topP * mass) break;
   }
-  return n === probs.length ? null : keep;
+  return keep;
 }

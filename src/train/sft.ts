@@ -88,7 +88,8 @@ export async function withCorrectAnswers(recs: readonly Trajectory[], maxPerItem
   const out: Trajectory[] = [];
   for (const { rec, item } of await withItems(recs, "requireCorrect")) {
     if (!scoreAnswer(item, rec.answer).correct) continue;
-    const texts = (seen.get(item.id) ?? seen.set(item.id, new Set()).get(item.id))!;
+    const texts = seen.get(item.id) ?? new Set<string>();
+    seen.set(item.id, texts);
     const key = JSON.stringify(rec.turns.map((t) => t.text));
     if (texts.has(key) || (maxPerItem > 0 && texts.size >= maxPerItem)) continue;
     texts.add(key);
