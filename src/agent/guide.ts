@@ -144,7 +144,10 @@ function stringOf(c: Cursor, allowed: readonly string[] | null): string {
 const MAX_DIGITS = { whole: 7, fraction: 3, exponent: 2 };
 
 function number(c: Cursor, s: GuideSchema, integer: boolean): void {
-  const m = /^-?\d*(\.\d*)?([eE][+-]?\d*)?/.exec(c.s.slice(c.i))![0];
+  // JSON's number: a digit first (no "E28", ".5") and a digit after the point before any exponent
+  // ("1.e5"); what else the text holds is refused below, since the guide's own JSON.parse must not throw.
+  const m = /^-?(?:\d+(?:\.\d*)?(?:[eE][+-]?\d*)?)?/.exec(c.s.slice(c.i))![0];
+  if (/\.[eE]/.test(m)) throw new Bad();
   const parts = /^-?(\d*)(?:\.(\d*))?(?:[eE][+-]?(\d*))?$/.exec(m)!;
   if ((parts[1] ?? "").length > MAX_DIGITS.whole || (parts[2] ?? "").length > MAX_DIGITS.fraction || (parts[3] ?? "").length > MAX_DIGITS.exponent) throw new Bad();
   const negative = m.startsWith("-");

@@ -35,6 +35,9 @@ describe("turn guide (guided decoding)", () => {
     ["an unknown argument", '<think></think><tool_call>{"name":"get_clip","arguments":{"fps"'],
     ["a rung the ladder lacks", '<think></think><tool_call>{"name":"get_clip","arguments":{"rung":"mid"'],
     ["a negative time", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":-'],
+    ["a number that starts with its exponent (JSON needs a digit first)", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":E2'],
+    ["a number that starts with its point", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":.5'],
+    ["an exponent right after the point", '<think></think><tool_call>{"name":"get_clip","arguments":{"start":1.e1'],
     ["a fractional count", '<think></think><tool_call>{"name":"get_clip","arguments":{"count":16.'],
     ["a time with more digits after the point than any argument needs", '<think></think><tool_call>{"name":"get_clip","arguments":{"end":1.0161'],
     ["a time with more digits before the point than any video has", '<think></think><tool_call>{"name":"get_clip","arguments":{"end":12345678'],
@@ -85,6 +88,8 @@ describe("turn guide (guided decoding)", () => {
     expect(ok(['"end":5,"start":6', '"end":5,"start":4.9,', '"end":5,"start":5.0,'])).toEqual([false, true, false]);
     const frames = '<think></think><tool_call>{"name":"get_frames","arguments":{"timestamps":[';
     expect(["29.9", "30.0", "31", "4"].map((t) => bounded.ok(frames + t + ","))).toEqual([true, true, false, true]);
+    // A number JSON refuses is refused, not thrown on (0.9.0 wrote "start":E28 and the run ended in an internal error).
+    expect(ok(['"start":E28,', '"start":.5,', '"start":1.e1,', '"start":1e1,'])).toEqual([false, false, false, true]);
     // Without limits (a chat client's call) only the schema bounds apply.
     expect(guide.ok(clip + '"start":20,"end":1')).toBe(true);
   });
