@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { optionAnswers, turnGuide } from "../../src/agent/guide.js";
 import { formatTurn, parseTurn } from "../../src/agent/protocol.js";
 import { toolSpecs } from "../../prompts/index.js";
+import { Rng } from "../../src/nn/rng.js";
 
 const tools = toolSpecs("tiny");
 const guide = turnGuide(tools);
@@ -161,5 +162,26 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.complete("<think>x</think><answer>left sign: 9</answer>")).toBe(true);
     expect(turnGuide(tools, undefined, optionAnswers(undefined)).complete("<think>x</think><answer>anything</answer>")).toBe(true);
     expect(choice.ok('<think>x</think><tool_call>{"name":"get_clip"')).toBe(true);
+  });
+  it("on mutated turns it never throws, and every turn it calls complete the parser accepts", () => {
+    // Spans of well-formed turns replaced by JSON-ish characters: where a model's tokens go astray.
+    const rng = new Rng(19);
+    const alphabet = '0123456789.eE+-,:{}[]" abl';
+    const guides = [guide, turnGuide(tools, limits), turnGuide(tools, limits, undefined, { followThink: true })];
+    let completes = 0;
+    for (let n = 0; n < 4000; n++) {
+      const t = turns[rng.int(turns.length)]!;
+      const at = t.indexOf("{") + rng.int(Math.max(1, t.lastIndexOf("}") - t.indexOf("{")));
+      const junk = Array.from({ length: 1 + rng.int(4) }, () => alphabet[rng.int(alphabet.length)]).join("");
+      const text = t.slice(0, at) + junk + t.slice(at + rng.int(4));
+      for (const g of guides) {
+        for (const cut of [at + junk.length, text.length]) expect(() => g.ok(text.slice(0, cut)), text.slice(0, cut)).not.toThrow();
+        if (g !== guide && g.complete(text)) {
+          completes++;
+          expect(parseTurn({ text }, limits).kind, text).not.toBe("invalid");
+        }
+      }
+    }
+    expect(completes).toBeGreaterThan(20); // the property was exercised, not vacuous
   });
 });
