@@ -96,7 +96,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
   if (view === 'turn') {
     // The teacher's answer turn as the agent loop shows it: question, history, its last look.
     // Items whose look missed the evidence are skipped: their answer is not in view.
-    const drill = await drillTurns(s, index, { countSteps: values.think });
+    const drill = await drillTurns(s, index, { teacher: { countSteps: values.think } });
     const last = drill.turns.at(-1)!;
     if (drill.evidenceSeen === false) return null;
     // --think: the whole turn (think + answer, count counting step by step) is the target; its exact match is what greedy decoding writes.

@@ -109,6 +109,8 @@ export const DataConfig = z
         countSteps: z.boolean().default(false),
         /** Order answers from the clip instead of zooming on two of its frames (session 18; CueTeacherOptions.orderFromClip). */
         orderFromClip: z.boolean().default(false),
+        /** Change's answer turn reads both signs at both ends before it names the side (session 19; CueTeacherOptions.changeReads). */
+        changeReads: z.boolean().default(false),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

@@ -18,7 +18,7 @@ import { FAMILIES, type Family } from "../../datasets/synth/families.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
-import { CLOSE_RUNG, createCueTeacher } from "../policy/tiny/teacher.js";
+import { CLOSE_RUNG, createCueTeacher, type CueTeacherOptions } from "../policy/tiny/teacher.js";
 import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import type { Scene } from "../../datasets/synth/scene.js";
@@ -46,10 +46,8 @@ export interface DrillOptions {
   reading?: boolean;
   /** Option answers name the option's text (turnExample). */
   optionText?: boolean;
-  /** The teacher counts one flash at a time in count's answer turn (CueTeacherOptions). */
-  countSteps?: boolean;
-  /** Order answers from the clip instead of zooming (CueTeacherOptions). */
-  orderFromClip?: boolean;
+  /** How the cue teacher writes its turns (countSteps, orderFromClip, changeReads). */
+  teacher?: CueTeacherOptions;
   /** Relative share of each family among the n items (missing = 1); see drillIndices. */
   families?: Partial<Record<Family, number>>;
   /**
@@ -109,9 +107,9 @@ export interface Drill {
 }
 
 /** The cue teacher's turns on one rendered item: each turn's input and text. */
-export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws" | "countSteps" | "orderFromClip"> = {}): Promise<Drill> {
+export async function drillTurns(seed: number, index: number, opts: Pick<DrillOptions, "maxTurns" | "maxFramesPerCall" | "uniform" | "flaws" | "teacher"> = {}): Promise<Drill> {
   const { item, scene } = makeItem(seed, "train", index);
-  const cue = createCueTeacher(item, { countSteps: opts.countSteps ?? false, orderFromClip: opts.orderFromClip ?? false });
+  const cue = createCueTeacher(item, opts.teacher);
   const teacher = opts.flaws ? withFlaws(cue, item.id, opts.flaws) : cue;
   const frame = sceneRenderer(scene);
   const duration = scene.frameCount / scene.fps;

@@ -166,7 +166,7 @@ describe("SFT drills (rendered in-process)", () => {
     for (const index of [1, 7, 13, 19]) {
       const { item } = makeItem(5, "train", index);
       expect(item.meta.family).toBe("count");
-      const { turns, evidenceSeen } = await drillTurns(5, index, { countSteps: true });
+      const { turns, evidenceSeen } = await drillTurns(5, index, { teacher: { countSteps: true } });
       const last = turns.at(-1)!;
       // Without the option, the answer turn names the count (the shipped model's recipes).
       expect((await drillTurns(5, index)).turns.at(-1)!.text).toBe(`<think>The circle flashes ${item.answer} times.</think>\n<answer>${item.answer}</answer>`);
@@ -209,17 +209,40 @@ describe("SFT drills (rendered in-process)", () => {
     expect(turns[2]!.text).toMatch(new RegExp(`<answer>${item.answer}</answer>`));
   });
 
+  it("changeReads: change's answer turn reads both signs at both ends, and the sign that changed is the answer's", async () => {
+    let read = 0;
+    for (const index of [4, 10, 16, 22]) {
+      const { item } = makeItem(5, "train", index);
+      expect(item.meta.family).toBe("change");
+      const { turns, evidenceSeen } = await drillTurns(5, index, { teacher: { changeReads: true } });
+      const plain = await drillTurns(5, index);
+      // Only the answer turn's think differs; the looks are the same.
+      expect(turns.slice(0, -1).map((t) => t.text)).toEqual(plain.turns.slice(0, -1).map((t) => t.text));
+      const m = /^<think>The left sign reads (\S) and (\S), the right sign reads (\S) and (\S), option ([A-D])\.<\/think>\n<answer>([A-D])<\/answer>$/.exec(turns.at(-1)!.text);
+      expect(m, turns.at(-1)!.text).not.toBeNull();
+      const [l0, l1, r0, r1, letter, answer] = m!.slice(1) as [string, string, string, string, string, string];
+      expect([letter, answer]).toEqual([item.answer, item.answer]);
+      if (!evidenceSeen) continue;
+      read++;
+      // The option answered is "<side> sign: <first> became <last>" of the sign whose reads differ.
+      const option = item.options!.find((o) => o.startsWith(`${item.answer}. `))!;
+      expect(option).toBe(l0 !== l1 ? `${item.answer}. left sign: ${l0} became ${l1}` : `${item.answer}. right sign: ${r0} became ${r1}`);
+      expect(l0 === l1).not.toBe(r0 === r1);
+    }
+    expect(read).toBeGreaterThan(1);
+  });
+
   it("orderFromClip: order answers from the clip, which holds both colours, with the zoom's answer", async () => {
     const [seed, index] = [5, 2];
     const zoomed = await drillTurns(seed, index);
-    const { turns, evidenceSeen } = await drillTurns(seed, index, { orderFromClip: true });
+    const { turns, evidenceSeen } = await drillTurns(seed, index, { teacher: { orderFromClip: true } });
     expect(evidenceSeen).toBe(true);
     expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "answer"]);
     expect(turns[0]!.text).toBe(zoomed.turns[0]!.text);
     expect(turns[1]!.input.evidence.map((f) => f.timestamp)).toEqual(zoomed.turns[1]!.input.evidence.map((f) => f.timestamp));
     expect(turns[1]!.text).toBe(zoomed.turns[2]!.text);
     // Other families are taught as before.
-    for (const i of [0, 1, 3]) expect((await drillTurns(seed, i, { orderFromClip: true })).turns.map((t) => t.text)).toEqual((await drillTurns(seed, i)).turns.map((t) => t.text));
+    for (const i of [0, 1, 3]) expect((await drillTurns(seed, i, { teacher: { orderFromClip: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(seed, i)).turns.map((t) => t.text));
   });
 
   it("area resize averages exact blocks and weighs fractional ones", () => {

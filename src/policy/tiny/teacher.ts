@@ -36,7 +36,7 @@ import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js
 const Meta = z.object({
   family: z.enum(["flash-digit", "count", "order", "small-code", "change", "when"]),
   cue: z.object({ start: z.number(), end: z.number() }),
-  text: z.array(z.object({ from: z.number(), to: z.number(), text: z.string() })).default([]),
+  text: z.array(z.object({ x: z.number().optional(), from: z.number(), to: z.number(), text: z.string() })).default([]),
 });
 
 /**
@@ -66,6 +66,12 @@ export interface CueTeacherOptions {
    * --view clip), and the agent's own zoom is where its order answers fail.
    */
   orderFromClip?: boolean;
+  /**
+   * Change's answer turn reads both signs at both ends before it names the side ("The left sign
+   * reads 8 and 2, the right sign reads 6 and 6, option C."), where the old think named the side
+   * first: 0.9.0 answered "right sign" for 48 of 49 val-300 change questions (session 19).
+   */
+  changeReads?: boolean;
 }
 
 export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta" | "evidence">, opts: CueTeacherOptions = {}): Policy {
@@ -80,6 +86,13 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     return o === undefined ? letter : optionWords(o);
   };
 
+  /** What each sign shows at the first and last frame in view, left sign first ("?" where none is drawn). */
+  const signReads = (frames: readonly EvidenceFrame[]): string => {
+    const xs = [...new Set(text.map((b) => b.x ?? 0))].sort((a, b) => a - b);
+    const at = (x: number, f: EvidenceFrame | undefined) => text.find((b) => (b.x ?? 0) === x && f !== undefined && f.timestamp >= b.from - 1e-6 && f.timestamp < b.to)?.text ?? "?";
+    const read = (x: number) => `reads ${at(x, frames[0])} and ${at(x, frames.at(-1))}`;
+    return `The left sign ${read(xs[0] ?? 0)}, the right sign ${read(xs.at(-1) ?? 0)}`;
+  };
   const answer = (think: string): PolicyStep => ({ text: formatTurn({ think, answer: item.answer }) });
   const readAnswer = (frames: readonly EvidenceFrame[]): PolicyStep => {
     switch (family) {
@@ -105,7 +118,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
       case "small-code":
         return answer(`The code on the sign reads ${item.answer.split("").join(" ")}.`);
       case "change":
-        return answer(`The ${optionText(item.answer)}, option ${item.answer}.`);
+        return answer(opts.changeReads ? `${signReads(frames)}, option ${item.answer}.` : `The ${optionText(item.answer)}, option ${item.answer}.`);
     }
   };
 
