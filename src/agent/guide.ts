@@ -21,7 +21,6 @@
  * answers).
  */
 import { callCost, lastCallTime, optionWords, validateCall, type CallLimits } from "./protocol.js";
-import { LADDERS } from "../video/index.js";
 import { POLICY_TOOLS } from "../../tools/index.js";
 
 /** The parts of a JSON schema the guide follows. */
@@ -246,22 +245,6 @@ function plannedClip(think: string, limits: CallLimits): { start: number; end: n
   return end - start >= 0.1 - 1e-9 && end <= lastCallTime(limits) ? { start, end } : null;
 }
 
-/**
- * The rung a think plans to read at, the last it names ("... I read both ends at the full rung."),
- * when the ladder has it. Measured on 0.9.0's change questions (session 19): thinks that said
- * "at the full rung" then called "rung":"low", where the digits cannot be read.
- */
-function plannedRung(think: string, limits: CallLimits): string | null {
-  const named = [...think.matchAll(/\bat the (\w+) rung\b/g)].pop()?.[1];
-  return named !== undefined && LADDERS[limits.ladder].rungs.some((r) => r.name === named) ? named : null;
-}
-
-/** What a think plans for its call: a clip's window, and the rung to read at. */
-interface Plan {
-  clip: { start: number; end: number } | null;
-  rung: string | null;
-}
-
 /** `{"name": TOOL, "arguments": {...}}`, name first (as formatTurn writes it) so the arguments follow that tool's schema. */
 function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undefined, think: string | null): void {
   const field = (name: string) => {
@@ -283,7 +266,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   // Tools the protocol knows are validated as the parser will; others (a chat client's) by schema only.
   const known = limits !== undefined ? POLICY_TOOLS.find((t) => t.name === name) : undefined;
   // A call that mixed two forms could never validate, and would be found out only as it closed.
-  const plan: Plan | null = think !== null && limits ? { clip: name === "get_clip" ? plannedClip(think, limits) : null, rung: plannedRung(think, limits) } : null;
+  const plan = think !== null && name === "get_clip" && limits ? plannedClip(think, limits) : null;
   object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits, plan) : undefined, known?.forms ?? []);
   if (known && limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
   c.ws();
@@ -300,7 +283,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
  */
 const affordableFrames = new WeakMap<CallLimits, Map<string, number>>();
 
-function callBounds(tool: string, limits: CallLimits, plan: Plan | null): Bounds {
+function callBounds(tool: string, limits: CallLimits, plan: { start: number; end: number } | null): Bounds {
   const last = lastCallTime(limits);
   const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
   /** Frames the budget pays for at a rung (0: not even one); counted once per guide, as every candidate token re-checks the call. */
@@ -316,17 +299,13 @@ function callBounds(tool: string, limits: CallLimits, plan: Plan | null): Bounds
   };
   return (key, s, written) => {
     // followThink: the clip is the one its think planned, exactly.
-    if (plan?.clip && (key === "start" || key === "end")) return { ...s, minimum: plan.clip[key], maximum: plan.clip[key] };
+    if (plan && (key === "start" || key === "end")) return { ...s, minimum: plan[key], maximum: plan[key] };
     const other = written[key === "start" ? "end" : "start"];
     const rung = typeof written["rung"] === "string" ? written["rung"] : undefined;
     const frames = Array.isArray(written["timestamps"]) ? written["timestamps"].length : typeof written["count"] === "number" ? written["count"] : undefined;
     if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}) };
     if (key === "count" && rung) return cap(s, affordable(rung));
-    if (key === "rung" && s.enum) {
-      const paid = s.enum.filter((r) => typeof r === "string" && affordable(r) >= (frames ?? 1));
-      // followThink: the rung its think named, when the budget pays for it (else any it pays for: never a dead end).
-      return { ...s, enum: plan?.rung && paid.includes(plan.rung) ? [plan.rung] : paid };
-    }
+    if (key === "rung" && s.enum) return { ...s, enum: s.enum.filter((r) => typeof r === "string" && affordable(r) >= (frames ?? 1)) };
     // 0.1 s apart at least, with room for float error (38.0 + 0.1 is a hair above 38.1).
     if (key === "start") return cap(s, typeof other === "number" ? Math.min(last, other - 0.1 + 1e-9) : last);
     if (key === "end") return { ...cap(s, last), ...(typeof other === "number" ? { minimum: Math.max(s.minimum ?? -Infinity, other + 0.1 - 1e-9) } : {}) };
@@ -384,8 +363,7 @@ export interface GuideOptions {
    * A clip call's start and end are the last two times its think names, when those make a valid
    * clip (with limits only). Measured on val 300 (session 14): 0.6.0's clip calls disagreed with
    * their own think's window in 10% of turns (count: 19%), e.g. "I watch 24.1 to 28.9 s closely"
-   * then {"start": 28.9, "end": 29.4}; the think's window was the teacher's. And any call reads
-   * at the rung its think names ("... at the full rung."), when the budget pays for it (session 19).
+   * then {"start": 28.9, "end": 29.4}; the think's window was the teacher's.
    */
   followThink?: boolean;
 }

@@ -95,21 +95,6 @@ describe("turn guide (guided decoding)", () => {
     expect(guide.ok(clip + '"start":20,"end":1')).toBe(true);
   });
 
-  it("followThink: a call reads at the rung its think names, when the budget pays for it", () => {
-    const follow = turnGuide(tools, limits, undefined, { followThink: true });
-    const think = (t: string) => `<think>${t}</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[4.0,6.7],"rung":"`;
-    const plans = "The signs show from 4.0 to 6.7 s. I read both ends at the full rung.";
-    // The seen failure: a think that plans the full rung, then a call at low.
-    expect(["low", "high", "full"].map((r) => follow.ok(think(plans) + r))).toEqual([false, false, true]);
-    expect(follow.complete(`${think(plans)}full"}}</tool_call>`)).toBe(true);
-    // No rung named, or one the ladder lacks: any rung; without the option: any rung.
-    for (const t of ["I watch 4.0 s closely.", "I read it at the mid rung."]) expect(follow.ok(think(t) + "low")).toBe(true);
-    expect(turnGuide(tools, limits).ok(think(plans) + "low")).toBe(true);
-    // A named rung the budget cannot pay for (two full frames: 128 tokens, 100 left) does not bind.
-    const poor = turnGuide(tools, { ...limits, remainingVisualTokens: 100 }, undefined, { followThink: true });
-    expect(["low", "full"].map((r) => poor.ok(think(plans) + r))).toEqual([true, false]);
-  });
-
   it("followThink: a clip call's start and end are the last two times its think names, when they make a valid clip", () => {
     const follow = turnGuide(tools, limits, undefined, { followThink: true });
     const think = "<think>The circle flashes from 24.1 to 28.9 s. I watch 24.1 to 28.9 s closely.</think><tool_call>{\"name\":\"get_clip\",\"arguments\":{";
