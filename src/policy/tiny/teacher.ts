@@ -36,7 +36,7 @@ import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js
 const Meta = z.object({
   family: z.enum(["flash-digit", "count", "order", "small-code", "change", "when"]),
   cue: z.object({ start: z.number(), end: z.number() }),
-  text: z.array(z.object({ x: z.number().optional(), from: z.number(), to: z.number(), text: z.string() })).default([]),
+  text: z.array(z.object({ x: z.number(), from: z.number(), to: z.number(), text: z.string() })).default([]),
 });
 
 /**
@@ -88,8 +88,8 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
 
   /** What each sign shows at the first and last frame in view, left sign first ("?" where none is drawn). */
   const signReads = (frames: readonly EvidenceFrame[]): string => {
-    const xs = [...new Set(text.map((b) => b.x ?? 0))].sort((a, b) => a - b);
-    const at = (x: number, f: EvidenceFrame | undefined) => text.find((b) => (b.x ?? 0) === x && f !== undefined && f.timestamp >= b.from - 1e-6 && f.timestamp < b.to)?.text ?? "?";
+    const xs = [...new Set(text.map((b) => b.x))].sort((a, b) => a - b);
+    const at = (x: number, f: EvidenceFrame | undefined) => text.find((b) => b.x === x && f !== undefined && f.timestamp >= b.from - 1e-6 && f.timestamp < b.to)?.text ?? "?";
     const read = (x: number) => `reads ${at(x, frames[0])} and ${at(x, frames.at(-1))}`;
     return `The left sign ${read(xs[0] ?? 0)}, the right sign ${read(xs.at(-1) ?? 0)}`;
   };
