@@ -319,6 +319,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   // Drills (every turn of n items), then answer-turn drills (the last answerTurns.lastTurns turns of answerTurns.n other items).
   const { uniform: uniformSpec, reading, countSteps, orderFromClip, changeReads, answerTurns } = cfg.data.drills;
   const teacher = { countSteps, orderFromClip, changeReads };
+  const teacherSwitches = Object.fromEntries(Object.entries(teacher).map(([k, on]) => [k, on ? 1 : 0])); // as metrics.jsonl logs them
   const uniform = framesRung(uniformSpec);
   const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed: cfg.data.drills.seed } } : {};
   for (const set of [{ ...cfg.data.drills, kind: "drills", lastTurns: 0 }, { ...answerTurns, kind: "answer-turns" }]) {
@@ -328,7 +329,7 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const { n, seed, families, lastTurns } = set;
     const drills = await drillExamples({ n, seed, reading, teacher, families, lastTurns, ...exampleOpts, requireEvidence: cfg.data.requireEvidence, ...(uniform ? { uniform } : {}), ...flaws }, tokenizer, maxLen, (d) => progress.tick(d));
     train.examples.push(...drills);
-    run.log({ step: state.step, kind: set.kind, items: n, seed, uniform: uniformSpec, reading: reading && !lastTurns ? 1 : 0, lastTurns, countSteps: countSteps ? 1 : 0, orderFromClip: orderFromClip ? 1 : 0, changeReads: changeReads ? 1 : 0, families: JSON.stringify(families), readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
+    run.log({ step: state.step, kind: set.kind, items: n, seed, uniform: uniformSpec, reading: reading && !lastTurns ? 1 : 0, lastTurns, ...teacherSwitches, families: JSON.stringify(families), readingViews: drills.filter((e) => e.reading).length, examples: drills.length, ms: Math.round(performance.now() - t0) });
   }
   const val = cfg.data.val ? await loadExamples(readTrajectories(cfg.data.val), tokenizer, maxLen, "val", exampleOpts) : null;
   const valItems = cfg.data.valDataset ? (await loadDataset(cfg.data.valDataset)).slice(0, cfg.data.valQuestions || undefined) : [];

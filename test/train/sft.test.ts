@@ -121,7 +121,7 @@ describe("sft", () => {
     expect(loadTiny(join(dir, "final")).tokenizer.encode("What changed on them? left sign: 3 became 7").unknown).toEqual([]);
     expect(rows.find((r) => r.kind === "drills")!.readingViews).toBe(4);
     // Answer-turn drills: one example per count item (its answer turn), no reading view.
-    expect(rows.find((r) => r.kind === "answer-turns")).toMatchObject({ items: 3, seed: 6, lastTurns: 1, examples: 3, readingViews: 0, reading: 0 });
+    expect(rows.find((r) => r.kind === "answer-turns")).toMatchObject({ items: 3, seed: 6, lastTurns: 1, examples: 3, readingViews: 0, reading: 0, countSteps: 0, orderFromClip: 0, changeReads: 0 });
     // Steps 1-5 drew reading views only (short: one or two frames), steps 6-10 the whole mix.
     expect(rows.filter((r) => r.kind === "train").map((r) => r.readingSteps ?? 0)).toEqual([5, 0]);
     await expect(trainSft({ ...cfg, data: { ...cfg.data, drills: { ...cfg.data.drills, reading: false } }, run: { ...cfg.run, out: `${dir}-none` } }, { quiet: true })).rejects.toThrow(/readingWarmup needs reading views/);
