@@ -10,6 +10,11 @@
 //        [--view evidence|turn|clip|mixed|cropmix] [--think] [--optionText] [--steps 600] [--train 2000] [--test 200]
 //        [--stemCell 7] [--stemStride 0] [--stemPool 1]   (the conv stem's window, step and pooling)
 //        [--crop S] [--jitter J]   (the text box alone, S px per glyph pixel, moved by up to J px; cropmix: beside whole frames)
+//        [--view point]   (target: the first text box's centre as fractions of the picture, 2 decimals; prints how
+//                          many held-out items are pointed within 4 source pixels on both axes, as a region zoom needs)
+//        [--view band --jitter J]   (each evidence frame cut to a full-width band of whole patches around the text,
+//                          moved by up to J source px up or down, at the full rung: a region zoom pointed roughly)
+//        [--pointStep 0.125]   (with --view point: the centre rounded to this grid, a coarse pointer; exact match = the right cell)
 //        [--batch 32] [--lr 0.002] [--seed 1] [--threads 1] [--plot FILE.svg]
 //        [--turnTarget]   (target: the teacher's whole turn as the shipped recipes teach it; --think adds count's steps)
 //        [--init MODEL_DIR]   (fine-tune a trained checkpoint instead of fresh models; measured at step 0 too)
@@ -20,6 +25,7 @@ import { makeItem } from '../datasets/synth/generate.js';
 import { areaResize } from '../datasets/synth/render.js';
 import { frameTime, sceneRenderer, type Scene } from '../datasets/synth/scene.js';
 import { textSize } from '../datasets/synth/font.js';
+import { targetSize, tokensFor } from '../src/video/index.js';
 import { Rng } from '../src/nn/rng.js';
 import type { DatasetItem } from '../datasets/schema.js';
 import { FAMILIES, type Family } from '../datasets/synth/families.js';
@@ -60,6 +66,7 @@ const { values } = parseArgs({
     stemStride: { type: 'string', default: '0' },
     stemPool: { type: 'string', default: '1' },
     jitter: { type: 'string', default: '0' },
+    pointStep: { type: 'string', default: '0.01' },
   },
 });
 const families = values.families.split(',') as Family[];
@@ -77,12 +84,12 @@ const [steps, nTrain, nTest, batchSize, lr, seed, threads, evalEvery] = [values.
 // evidence: only the frames holding the answer; turn: the teacher's answer turn as the agent
 // sees it (test too); clip: the teacher's look before its last, answered there (test too);
 // mixed: train on evidence and turns (each item twice), test on turns.
-type View = 'evidence' | 'turn' | 'clip' | 'crop';
+type View = 'evidence' | 'turn' | 'clip' | 'crop' | 'point' | 'band';
 // --rung low|high|full: every evidence frame at that rung. --close: the rung small text is shown
 // at (default the teacher's, CLOSE_RUNG; --close high gives the views of sessions 3-4).
 for (const r of [values.rung, values.close]) if (!['', 'low', 'high', 'full'].includes(r)) throw new Error('--rung and --close are low, high or full');
 const viewRungs = { ...(values.rung ? { rung: values.rung } : {}), ...(values.close ? { close: values.close } : {}) };
-if (!['evidence', 'turn', 'clip', 'mixed', 'cropmix'].includes(values.view)) throw new Error('--view is evidence, turn, clip, mixed or cropmix');
+if (!['evidence', 'turn', 'clip', 'mixed', 'cropmix', 'point', 'band'].includes(values.view)) throw new Error('--view is evidence, turn, clip, mixed, cropmix, point or band');
 if (values.view === 'cropmix' && !values.crop) throw new Error('--view cropmix trains on --crop views beside whole frames: set --crop');
 
 /** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
@@ -109,6 +116,18 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     const before = (await drillTurns(s, index)).turns.at(-2);
     return before ? tag(toExample(contextFromInput(before.input), item.answer)) : null;
   }
+  if (view === 'point') {
+    const b = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] }).text?.[0];
+    if (!b) throw new Error(`--view point: item ${item.id} (${String(item.meta.family)}) shows no text`);
+    const size = textSize(b.text.length, b.cell);
+    const centre = { x: (b.x + size.width / 2) / scene.width, y: (b.y + size.height / 2) / scene.height };
+    const step = Number(values.pointStep);
+    const grid = (v: number) => (Math.round(v / step) * step).toFixed(2);
+    const e = toExample(readingContext(item, scene, viewRungs), `${grid(centre.x)},${grid(centre.y)}`);
+    pointOf.set(e, { ...centre, width: scene.width, height: scene.height });
+    return tag(e);
+  }
+  if (view === 'band') return tag(toExample(bandContext(item, scene, s * 100003 + j), item.answer));
   return tag(toExample(view === 'crop' ? cropContext(item, scene, s * 100003 + j) : readingContext(item, scene, viewRungs), item.answer));
 }
 
@@ -134,12 +153,37 @@ function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnCont
     const y0 = Math.max(0, Math.min(scene.height - ch, Math.round(b.y + size.height / 2 - ch / 2 + jy)));
     const full = render(k), src = Buffer.alloc(cw * ch * 3);
     for (let y = 0; y < ch; y++) full.copy(src, y * cw * 3, ((y0 + y) * scene.width + x0) * 3, ((y0 + y) * scene.width + x0 + cw) * 3);
-    return { timestamp: Math.round(frameTime(scene, k) * 1000) / 1000, width: W, height: H, tokens: (W / 28) * (H / 28), rung: 'full', rgb: areaResize(src, cw, ch, W, H) };
+    return fullFrame(scene, k, areaResize(src, cw, ch, W, H), { width: W, height: H });
+  });
+  return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
+}
+
+/** A cut of frame k as the `full` rung shows it. */
+const fullFrame = (scene: Scene, k: number, rgb: Buffer, size: { width: number; height: number }) => ({ timestamp: Math.round(frameTime(scene, k) * 1000) / 1000, ...size, tokens: tokensFor(size), rung: 'full', rgb });
+
+/** --view band: the evidence frames cut to full-width rows around the text (whole patches), moved by up to --jitter px. */
+function bandContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnContext {
+  const rng = new Rng(rngSeed);
+  const boxes = (item.meta as { text?: { y: number; cell: number; text: string }[] }).text ?? [];
+  if (boxes.length === 0) throw new Error(`--view band: item ${item.id} (${String(item.meta.family)}) shows no text`);
+  const top = Math.min(...boxes.map((b) => b.y)), bottom = Math.max(...boxes.map((b) => b.y + textSize(b.text.length, b.cell).height));
+  const ch = Math.min(scene.height, 28 * Math.ceil((bottom - top + 2 * cropJitter + 8) / 28));
+  const y0 = Math.max(0, Math.min(scene.height - ch, Math.round((top + bottom) / 2 - ch / 2 + (rng.uniform() * 2 - 1) * cropJitter)));
+  const size = targetSize({ width: scene.width, height: ch }, { ladder: 'tiny', rung: 'full' });
+  const render = sceneRenderer(scene);
+  const frames = (item.evidence ?? []).map((e) => {
+    const k = Math.min(scene.frameCount - 1, Math.floor(((e.start + e.end) / 2) * scene.fps + 1e-6));
+    const band = render(k).subarray(y0 * scene.width * 3, (y0 + ch) * scene.width * 3);
+    return fullFrame(scene, k, areaResize(Buffer.from(band), scene.width, ch, size.width, size.height), size);
   });
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 
 const familyOf = new WeakMap<Example, Family>();
+/** --view point: the true centre (fractions) and the source size, to measure pointing error in pixels. */
+const pointOf = new WeakMap<Example, { x: number; y: number; width: number; height: number }>();
+/** Pointing error of the last accuracy() call (the held-out set, measured after the train slice): items within 4 source px on both axes, and the mean error. */
+const pointing = { within4: 0, n: 0, meanPx: 0 };
 // The shipped model's vocabulary: the protocol, the suite's questions, options and answers.
 // --init: its weights are read once here, for its vocabulary and for the model fine-tuned below.
 const initModel = values.init ? loadTiny(values.init) : null;
@@ -156,7 +200,7 @@ const build = async (s: number, n: number, views: View[]) => {
   return out;
 };
 // cropmix: train on the text cropped and on the whole frame (each item twice), test on whole frames.
-const testView: View = values.view === 'evidence' ? (cropScale ? 'crop' : 'evidence') : values.view === 'cropmix' ? 'evidence' : values.view === 'clip' ? 'clip' : 'turn';
+const testView: View = values.view === 'point' || values.view === 'band' ? values.view : values.view === 'evidence' ? (cropScale ? 'crop' : 'evidence') : values.view === 'cropmix' ? 'evidence' : values.view === 'clip' ? 'clip' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : values.view === 'cropmix' ? ['crop', 'evidence'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
 console.log(`reading probe: view ${values.view}${cropScale ? ` cropped to the text at ${cropScale} px per glyph pixel, jitter ${cropJitter} px` : ''}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
@@ -164,18 +208,31 @@ console.log(`reading probe: view ${values.view}${cropScale ? ` cropped to the te
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
   let right = 0;
+  Object.assign(pointing, { within4: 0, n: 0, meanPx: 0 });
   const V = model.config.vocabSize;
   for (let i = 0; i < examples.length; i += 64) {
     const b = makeBatch(examples.slice(i, i + 64), model.config.maxSeq);
     const logits = await model.logits(b);
     for (let r = 0; r < b.batch; r++) {
       let ok = true;
-      for (let t = 0; t < b.seq && ok; t++) {
+      const argmax: number[] = [];
+      for (let t = 0; t < b.seq; t++) {
         const k = r * b.seq + t;
         if (!b.lossMask[k]) continue;
         let best = 0;
         for (let v = 1; v < V; v++) if (logits[k * V + v]! > logits[k * V + best]!) best = v;
-        ok = best === b.targets[k];
+        argmax.push(best);
+        ok &&= best === b.targets[k];
+      }
+      const truth = pointOf.get(examples[i + r]!);
+      if (truth) {
+        // Teacher-forced argmax of each digit: the pointing a greedy decoder would write when the earlier digits are right.
+        const [px, py] = (tok.decode(argmax).match(/\d+\.\d+/g) ?? []).map(Number);
+        const ex = px === undefined ? Infinity : Math.abs(px - truth.x) * truth.width, ey = py === undefined ? Infinity : Math.abs(py - truth.y) * truth.height;
+        pointing.n++;
+        if (ex <= 4 && ey <= 4) pointing.within4++;
+        // Capped, so an unparsed answer counts as a far miss rather than as infinity.
+        pointing.meanPx += Math.min(100, Math.max(ex, ey));
       }
       if (ok) right++;
       const f = familyOf.get(examples[i + r]!) ?? '?';
@@ -205,7 +262,8 @@ for (const v of variants) {
     if (step % evalEvery === 0 || step === steps) {
       const row = { step, train: await accuracy(model, data.train.slice(-nTest)), test: await accuracy(model, data.test) };
       curve.push(row);
-      progress.tick(step, `loss ${res.loss.toFixed(3)} train ${(100 * row.train).toFixed(0)}% test ${(100 * row.test).toFixed(0)}%`);
+      const pointed = pointing.n ? ` pointed within 4 px ${((100 * pointing.within4) / pointing.n).toFixed(0)}%, mean max-axis error ${(pointing.meanPx / pointing.n).toFixed(1)} px (capped at 100)` : '';
+      progress.tick(step, `loss ${res.loss.toFixed(3)} train ${(100 * row.train).toFixed(0)}% test ${(100 * row.test).toFixed(0)}%${pointed}`);
     }
   }
   const byFamily = new Map<string, [number, number]>();
