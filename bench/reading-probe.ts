@@ -11,7 +11,8 @@
 //        [--stemCell 7] [--stemStride 0] [--stemPool 1]   (the conv stem's window, step and pooling)
 //        [--crop S] [--jitter J]   (the text box alone, S px per glyph pixel, moved by up to J px; cropmix: beside whole frames)
 //        [--view point]   (target: the first text box's centre as fractions of the picture, 2 decimals; prints how
-//                          many held-out items are pointed within 4 source pixels on both axes, as a region zoom needs)
+//                          many held-out items are pointed within 4 source pixels on both axes, as a region zoom needs;
+//                          with --crop S --jitter J: pointed inside that crop, as a second zoom would)
 //        [--view band --jitter J]   (each evidence frame cut to a full-width band of whole patches around the text,
 //                          moved by up to J source px up or down, at the full rung: a region zoom pointed roughly)
 //        [--pointStep 0.125]   (with --view point: the centre rounded to this grid, a coarse pointer; exact match = the right cell)
@@ -120,11 +121,14 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     const b = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] }).text?.[0];
     if (!b) throw new Error(`--view point: item ${item.id} (${String(item.meta.family)}) shows no text`);
     const size = textSize(b.text.length, b.cell);
-    const centre = { x: (b.x + size.width / 2) / scene.width, y: (b.y + size.height / 2) / scene.height };
+    // With --crop: pointed inside the crop (a second, finer zoom), in fractions of the crop.
+    const crop = cropScale ? cropContext(item, scene, s * 100003 + j) : null;
+    const w = crop?.windows[0] ?? { x0: 0, y0: 0, cw: scene.width, ch: scene.height };
+    const centre = { x: (b.x + size.width / 2 - w.x0) / w.cw, y: (b.y + size.height / 2 - w.y0) / w.ch };
     const step = Number(values.pointStep);
     const grid = (v: number) => (Math.round(v / step) * step).toFixed(2);
-    const e = toExample(readingContext(item, scene, viewRungs), `${grid(centre.x)},${grid(centre.y)}`);
-    pointOf.set(e, { ...centre, width: scene.width, height: scene.height });
+    const e = toExample(crop ?? readingContext(item, scene, viewRungs), `${grid(centre.x)},${grid(centre.y)}`);
+    pointOf.set(e, { ...centre, width: w.cw, height: w.ch });
     return tag(e);
   }
   if (view === 'band') return tag(toExample(bandContext(item, scene, s * 100003 + j), item.answer));
@@ -136,11 +140,12 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
 // to whole 28-px patches; --jitter J moves the crop by up to J output pixels each way (a zoom that
 // points roughly). Tells whether small text fails on finding the text or on reading its glyphs.
 const [cropScale, cropJitter] = [Number(values.crop || 0), Number(values.jitter)];
-function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnContext {
+function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnContext & { windows: { x0: number; y0: number; cw: number; ch: number }[] } {
   const rng = new Rng(rngSeed);
   const boxes = (item.meta as { text?: { x: number; y: number; cell: number; text: string; from: number; to: number }[] }).text ?? [];
   if (boxes.length === 0) throw new Error(`--crop: item ${item.id} (${String(item.meta.family)}) shows no text`);
   const render = sceneRenderer(scene);
+  const windows: { x0: number; y0: number; cw: number; ch: number }[] = [];
   const frames = boxes.map((b) => {
     const k = Math.min(scene.frameCount - 1, Math.floor(((b.from + b.to) / 2) * scene.fps));
     const f = cropScale / b.cell; // output px per source px
@@ -153,9 +158,10 @@ function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnCont
     const y0 = Math.max(0, Math.min(scene.height - ch, Math.round(b.y + size.height / 2 - ch / 2 + jy)));
     const full = render(k), src = Buffer.alloc(cw * ch * 3);
     for (let y = 0; y < ch; y++) full.copy(src, y * cw * 3, ((y0 + y) * scene.width + x0) * 3, ((y0 + y) * scene.width + x0 + cw) * 3);
+    windows.push({ x0, y0, cw, ch });
     return fullFrame(scene, k, areaResize(src, cw, ch, W, H), { width: W, height: H });
   });
-  return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
+  return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames, windows };
 }
 
 /** A cut of frame k as the `full` rung shows it. */
