@@ -12,7 +12,8 @@
 //        [--crop S] [--jitter J]   (the text box alone, S px per glyph pixel, moved by up to J px; cropmix: beside whole frames)
 //        [--view point]   (target: the first text box's centre as fractions of the picture, 2 decimals; prints how
 //                          many held-out items are pointed within 4 source pixels on both axes, as a region zoom needs;
-//                          with --crop S --jitter J: pointed inside that crop, as a second zoom would)
+//                          with --crop S --jitter J: pointed inside that crop, as a second zoom would;
+//                          --pointFrom clip: from the teacher's clip turn, the view the agent decides its zoom in)
 //        [--view band --jitter J]   (each evidence frame cut to a full-width band of whole patches around the text,
 //                          moved by up to J source px up or down, at the full rung: a region zoom pointed roughly)
 //        [--pointStep 0.125]   (with --view point: the centre rounded to this grid, a coarse pointer; exact match = the right cell)
@@ -68,6 +69,7 @@ const { values } = parseArgs({
     stemPool: { type: 'string', default: '1' },
     jitter: { type: 'string', default: '0' },
     pointStep: { type: 'string', default: '0.01' },
+    pointFrom: { type: 'string', default: 'evidence' },
   },
 });
 const families = values.families.split(',') as Family[];
@@ -92,6 +94,7 @@ for (const r of [values.rung, values.close]) if (!['', 'low', 'high', 'full'].in
 const viewRungs = { ...(values.rung ? { rung: values.rung } : {}), ...(values.close ? { close: values.close } : {}) };
 if (!['evidence', 'turn', 'clip', 'mixed', 'cropmix', 'point', 'band'].includes(values.view)) throw new Error('--view is evidence, turn, clip, mixed, cropmix, point or band');
 if (values.view === 'cropmix' && !values.crop) throw new Error('--view cropmix trains on --crop views beside whole frames: set --crop');
+if (!['evidence', 'clip'].includes(values.pointFrom) || (values.pointFrom === 'clip' && (values.view !== 'point' || values.crop))) throw new Error('--pointFrom is evidence or clip (clip: with --view point, without --crop)');
 
 /** Item `j` of the families asked for, from suite seed `s` (train split: its own seed per set). */
 async function readingItem(s: number, j: number, view: View): Promise<Example | null> {
@@ -124,10 +127,12 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     // With --crop: pointed inside the crop (a second, finer zoom), in fractions of the crop.
     const crop = cropScale ? cropContext(item, scene, s * 100003 + j) : null;
     const w = crop?.windows[0] ?? { x0: 0, y0: 0, cw: scene.width, ch: scene.height };
+    const clip = values.pointFrom === 'clip' ? (await drillTurns(s, index)).turns.at(-2) : undefined;
+    if (values.pointFrom === 'clip' && !clip) return null;
     const centre = { x: (b.x + size.width / 2 - w.x0) / w.cw, y: (b.y + size.height / 2 - w.y0) / w.ch };
     const step = Number(values.pointStep);
     const grid = (v: number) => (Math.round(v / step) * step).toFixed(2);
-    const e = toExample(crop ?? readingContext(item, scene, viewRungs), `${grid(centre.x)},${grid(centre.y)}`);
+    const e = toExample(crop ?? (clip ? contextFromInput(clip.input) : readingContext(item, scene, viewRungs)), `${grid(centre.x)},${grid(centre.y)}`);
     pointOf.set(e, { ...centre, width: w.cw, height: w.ch });
     return tag(e);
   }
@@ -209,7 +214,7 @@ const build = async (s: number, n: number, views: View[]) => {
 const testView: View = values.view === 'point' || values.view === 'band' ? values.view : values.view === 'evidence' ? (cropScale ? 'crop' : 'evidence') : values.view === 'cropmix' ? 'evidence' : values.view === 'clip' ? 'clip' : 'turn';
 const data = { train: await build(seed * 1000 + 11, nTrain, values.view === 'mixed' ? ['evidence', 'turn'] : values.view === 'cropmix' ? ['crop', 'evidence'] : [testView]), test: await build(seed * 1000 + 12, nTest, [testView]) };
 const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.length + e.target.length)) + 2;
-console.log(`reading probe: view ${values.view}${cropScale ? ` cropped to the text at ${cropScale} px per glyph pixel, jitter ${cropJitter} px` : ''}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
+console.log(`reading probe: view ${values.view}${values.view === 'point' ? ` (grid ${values.pointStep}, from ${values.pointFrom === 'clip' ? 'the clip turn' : 'the evidence frames'})` : ''}${cropScale ? ` cropped to the text at ${cropScale} px per glyph pixel, jitter ${cropJitter} px` : ''}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
 async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
