@@ -172,7 +172,12 @@ function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnCont
 /** A cut of frame k as the `full` rung shows it. */
 const fullFrame = (scene: Scene, k: number, rgb: Buffer, size: { width: number; height: number }) => ({ timestamp: Math.round(frameTime(scene, k) * 1000) / 1000, ...size, tokens: tokensFor(size), rung: 'full', rgb });
 
-/** --view band: the evidence frames cut to full-width rows around the text (whole patches), moved by up to --jitter px. */
+/**
+ * --view band: the evidence frames cut to full-width rows around the text (whole patches), moved by
+ * up to --jitter px, kept at the source's row count. Not the video layer's `regionCut`: for 148 of
+ * 396 bands checked (session 20) its rung sizing floors such a band to half its rows (Qwen's
+ * resize, capped at the source's pixels), so a zoom would have to ask for a taller region.
+ */
 function bandContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnContext {
   const rng = new Rng(rngSeed);
   const boxes = (item.meta as { text?: { y: number; cell: number; text: string }[] }).text ?? [];
@@ -193,8 +198,12 @@ function bandContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnCont
 const familyOf = new WeakMap<Example, Family>();
 /** --view point: the true centre (fractions) and the source size, to measure pointing error in pixels. */
 const pointOf = new WeakMap<Example, { x: number; y: number; width: number; height: number }>();
-/** Pointing error of the last accuracy() call (the held-out set, measured after the train slice): items within 4 source px on both axes, and the mean error. */
-const pointing = { within4: 0, n: 0, meanPx: 0 };
+/** --view point: how far the pointing lands, summed over items: within 4 source px on both axes, and the max-axis error. */
+interface Pointing {
+  within4: number;
+  n: number;
+  sumPx: number;
+}
 // The shipped model's vocabulary: the protocol, the suite's questions, options and answers.
 // --init: its weights are read once here, for its vocabulary and for the model fine-tuned below.
 const initModel = values.init ? loadTiny(values.init) : null;
@@ -217,9 +226,8 @@ const maxSeq = Math.max(...[...data.train, ...data.test].map((e) => e.items.leng
 console.log(`reading probe: view ${values.view}${values.view === 'point' ? ` (grid ${values.pointStep}, from ${values.pointFrom === 'clip' ? 'the clip turn' : 'the evidence frames'})` : ''}${cropScale ? ` cropped to the text at ${cropScale} px per glyph pixel, jitter ${cropJitter} px` : ''}${values.rung ? ` at rung ${values.rung}` : ''}${values.close ? `, small text at ${values.close}` : ''}${values.optionText ? ' (options answered by text)' : ''}${values.think ? ' (target: the whole turn, count step by step)' : values.turnTarget ? ' (target: the whole turn)' : ''}${values.init ? `, from ${values.init}` : ''}, families ${families.join(',')}, ${nTrain} train / ${nTest} test items (suite seeds ${seed * 1000 + 11} / ${seed * 1000 + 12}), ${steps} steps x batch ${batchSize}, lr ${lr}, seed ${seed}, threads ${threads}; data ${((performance.now() - t0) / 1000).toFixed(1)} s, maxSeq ${maxSeq}`);
 
 /** Exact match of every answer token under teacher forcing: overall, and per family in `byFamily`. */
-async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>): Promise<number> {
+async function accuracy(model: TransformerModel, examples: readonly Example[], byFamily?: Map<string, [number, number]>, pointing?: Pointing): Promise<number> {
   let right = 0;
-  Object.assign(pointing, { within4: 0, n: 0, meanPx: 0 });
   const V = model.config.vocabSize;
   for (let i = 0; i < examples.length; i += 64) {
     const b = makeBatch(examples.slice(i, i + 64), model.config.maxSeq);
@@ -236,14 +244,14 @@ async function accuracy(model: TransformerModel, examples: readonly Example[], b
         ok &&= best === b.targets[k];
       }
       const truth = pointOf.get(examples[i + r]!);
-      if (truth) {
+      if (truth && pointing) {
         // Teacher-forced argmax of each digit: the pointing a greedy decoder would write when the earlier digits are right.
         const [px, py] = (tok.decode(argmax).match(/\d+\.\d+/g) ?? []).map(Number);
         const ex = px === undefined ? Infinity : Math.abs(px - truth.x) * truth.width, ey = py === undefined ? Infinity : Math.abs(py - truth.y) * truth.height;
         pointing.n++;
         if (ex <= 4 && ey <= 4) pointing.within4++;
         // Capped, so an unparsed answer counts as a far miss rather than as infinity.
-        pointing.meanPx += Math.min(100, Math.max(ex, ey));
+        pointing.sumPx += Math.min(100, Math.max(ex, ey));
       }
       if (ok) right++;
       const f = familyOf.get(examples[i + r]!) ?? '?';
@@ -271,9 +279,10 @@ for (const v of variants) {
     const res = await model.lossAndGrads(batch);
     opt.update(model.params, res.grads, lrAt(step - 1, { baseLr: lr, warmupSteps: 50, totalSteps: steps, decay: 'cosine', minRatio: 0.05 }));
     if (step % evalEvery === 0 || step === steps) {
-      const row = { step, train: await accuracy(model, data.train.slice(-nTest)), test: await accuracy(model, data.test) };
+      const pointing: Pointing = { within4: 0, n: 0, sumPx: 0 };
+      const row = { step, train: await accuracy(model, data.train.slice(-nTest)), test: await accuracy(model, data.test, undefined, pointing) };
       curve.push(row);
-      const pointed = pointing.n ? ` pointed within 4 px ${((100 * pointing.within4) / pointing.n).toFixed(0)}%, mean max-axis error ${(pointing.meanPx / pointing.n).toFixed(1)} px (capped at 100)` : '';
+      const pointed = pointing.n ? ` pointed within 4 px ${((100 * pointing.within4) / pointing.n).toFixed(0)}%, mean max-axis error ${(pointing.sumPx / pointing.n).toFixed(1)} px (capped at 100)` : '';
       progress.tick(step, `loss ${res.loss.toFixed(3)} train ${(100 * row.train).toFixed(0)}% test ${(100 * row.test).toFixed(0)}%${pointed}`);
     }
   }
