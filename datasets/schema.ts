@@ -9,6 +9,11 @@ export const EvidenceInterval = z.object({
   end: z.number().min(0),
   /** Fewest pixels per frame at which the evidence is legible. */
   min_pixels: z.number().int().positive(),
+  /**
+   * Where in the picture the evidence is, [x0, y0, x1, y1] as fractions of its width and height:
+   * a zoomed frame (a region crop) shows the evidence only when its crop holds all of this box.
+   */
+  region: z.array(z.number().min(0).max(1)).length(4).optional(),
 });
 export type EvidenceInterval = z.infer<typeof EvidenceInterval>;
 

@@ -64,7 +64,14 @@ export interface FamilySpec {
 const snap = (g: Geometry, t: number) => Math.round(t * g.fps) / g.fps;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 /** Evidence for something drawn over [from, to): from the first frame showing it to half a frame after the last. */
-const shown = (g: Geometry, from: number, to: number, minPixels: number): EvidenceInterval => ({ start: r3(from), end: r3(to - 0.5 / g.fps), min_pixels: minPixels });
+const shown = (g: Geometry, from: number, to: number, minPixels: number, region?: EvidenceInterval["region"]): EvidenceInterval => ({ start: r3(from), end: r3(to - 0.5 / g.fps), min_pixels: minPixels, ...(region ? { region } : {}) });
+/** Where text is, as fractions of the picture (rounded outward to 0.001): a crop must hold all of it to show the evidence. */
+function where(g: Geometry, boxes: readonly { x: number; y: number; cell: number; text: string }[]): [number, number, number, number] {
+  const sized = boxes.map((b) => ({ ...b, ...textSize(b.text.length, b.cell) }));
+  const lo = (v: number, whole: number) => Math.max(0, Math.floor((v / whole) * 1000) / 1000);
+  const hi = (v: number, whole: number) => Math.min(1, Math.ceil((v / whole) * 1000) / 1000);
+  return [lo(Math.min(...sized.map((b) => b.x)), g.width), lo(Math.min(...sized.map((b) => b.y)), g.height), hi(Math.max(...sized.map((b) => b.x + b.width)), g.width), hi(Math.max(...sized.map((b) => b.y + b.height)), g.height)];
+}
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)]!;
 function shuffle<T>(rng: Rng, xs: T[]): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
@@ -137,7 +144,7 @@ export const FAMILY_SPECS: Record<Family, FamilySpec> = {
         answer: digit,
         answer_type: "number",
         tolerance: 0,
-        evidence: [shown(g, on, off, g.lowPixels)],
+        evidence: [shown(g, on, off, g.lowPixels, where(g, [{ x: s.tx, y: s.ty, cell, text: digit }]))],
         text: [{ x: s.tx, y: s.ty, cell, text: digit, from: on, to: off }],
       };
     },
@@ -210,7 +217,7 @@ export const FAMILY_SPECS: Record<Family, FamilySpec> = {
         question: "A short code was printed on the small dark sign. What was the code?",
         answer: code,
         answer_type: "text",
-        evidence: [shown(g, on, off, g.highPixels)],
+        evidence: [shown(g, on, off, g.highPixels, where(g, [{ x: s.tx, y: s.ty, cell, text: code }]))],
         text: [{ x: s.tx, y: s.ty, cell, text: code, from: on, to: off }],
       };
     },
@@ -242,7 +249,8 @@ export const FAMILY_SPECS: Record<Family, FamilySpec> = {
         question: "Two small signs were shown for a while. What changed on them between their first and last moment?",
         ...o,
         answer_type: "option",
-        evidence: [shown(g, cue.start, tc, g.highPixels), shown(g, tc, cue.end, g.highPixels)],
+        // Both signs: what changed is only known by reading both.
+        evidence: [shown(g, cue.start, tc, g.highPixels, where(g, [{ cell, text: a, x: changing.tx, y: changing.ty }, { cell, text: c, x: still.tx, y: still.ty }])), shown(g, tc, cue.end, g.highPixels, where(g, [{ cell, text: b, x: changing.tx, y: changing.ty }, { cell, text: c, x: still.tx, y: still.ty }]))],
         text: [
           { x: changing.tx, y: changing.ty, cell, text: a, from: cue.start, to: tc },
           { x: changing.tx, y: changing.ty, cell, text: b, from: tc, to: cue.end },

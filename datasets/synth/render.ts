@@ -5,7 +5,7 @@
  * use it to make many more examples than encoded videos allow; the frames differ from decoded ones
  * only by h264's quantisation and chroma subsampling.
  */
-import { targetSize, tokensFor, type FrameMode } from "../../src/video/index.js";
+import { cropRgb, regionCut, targetSize, tokensFor, type FrameMode, type Region } from "../../src/video/index.js";
 import { frameTime, sceneRenderer, type Scene } from "./scene.js";
 import type { EvidenceFrame } from "../../src/policy/types.js";
 
@@ -31,15 +31,20 @@ export function areaResize(src: Buffer, w: number, h: number, ow: number, oh: nu
   return out;
 }
 
-/** Renders the frames a request for `times` would get, at `rung` of the tiny ladder. */
-export function renderAt(scene: Scene, times: readonly number[], rung: string, mode: FrameMode, frame = sceneRenderer(scene)): EvidenceFrame[] {
-  const size = targetSize({ width: scene.width, height: scene.height }, { ladder: "tiny", rung });
+/**
+ * Renders the frames a request for `times` would get, at `rung` of the tiny ladder, cropped to
+ * `region` as the video layer crops (the whole frame resized to the cut's decode size, then the window copied).
+ */
+export function renderAt(scene: Scene, times: readonly number[], rung: string, mode: FrameMode, frame = sceneRenderer(scene), region?: Region): EvidenceFrame[] {
+  const cut = region ? regionCut({ width: scene.width, height: scene.height }, { ladder: "tiny", rung }, region) : undefined;
+  const size = cut ? cut.size : targetSize({ width: scene.width, height: scene.height }, { ladder: "tiny", rung });
+  const look = (rgb: Buffer) => (cut ? cropRgb(areaResize(rgb, scene.width, scene.height, cut.decode.width, cut.decode.height), cut) : areaResize(rgb, scene.width, scene.height, size.width, size.height));
   const last = scene.frameCount - 1;
   return times.map((t) => {
     // Exact: the frame shown at t. Tolerant: the keyframe before t (a seek exactly onto a keyframe
     // lands on the previous one, as measured on the suite's decoded videos).
     const shown = Math.min(last, Math.max(0, mode === "tolerant" ? Math.ceil(t * scene.fps - 1e-6) - 1 : Math.floor(t * scene.fps + 1e-6)));
     const k = mode === "tolerant" ? shown - (shown % Math.round(scene.fps)) : shown;
-    return { timestamp: Math.round(frameTime(scene, k) * 1000) / 1000, width: size.width, height: size.height, tokens: tokensFor(size), rung, rgb: areaResize(frame(k), scene.width, scene.height, size.width, size.height) };
+    return { timestamp: Math.round(frameTime(scene, k) * 1000) / 1000, width: size.width, height: size.height, tokens: tokensFor(size), rung, rgb: look(frame(k)), ...(region ? { region } : {}) };
   });
 }

@@ -163,7 +163,7 @@ function toMeta(tool: string, r: FramesOutput): ToolResultMeta {
 }
 
 function toEvidence(r: FramesOutput): EvidenceFrame[] {
-  return r.frames.map((f) => ({ timestamp: f.timestamp, width: f.width, height: f.height, tokens: f.tokens, rung: r.rung, rgb: f.rgb }));
+  return r.frames.map((f) => ({ timestamp: f.timestamp, width: f.width, height: f.height, tokens: f.tokens, rung: r.rung, rgb: f.rgb, ...(r.region ? { region: r.region } : {}) }));
 }
 
 export async function answer(req: AnswerRequest): Promise<AnswerResult> {

@@ -186,6 +186,25 @@ export function formatTurn(t: TurnContent): string {
 }
 
 /**
+ * The turn with its tool call's region (if any) replaced by `f(region)`, the call written back as
+ * formatTurn writes it; any other text, or a call that does not parse, is returned as it is.
+ */
+export function mapCallRegion(text: string, f: (r: Region) => Region): string {
+  const m = /<tool_call>([\s\S]*?)<\/tool_call>/.exec(text);
+  if (!m) return text;
+  let body: { name?: unknown; arguments?: Record<string, unknown> };
+  try {
+    body = JSON.parse(m[1]!) as typeof body;
+  } catch {
+    return text;
+  }
+  const r = body?.arguments?.region;
+  if (!Array.isArray(r) || r.length !== 4 || !r.every((v) => typeof v === "number")) return text;
+  const call = JSON.stringify({ ...body, arguments: { ...body.arguments, region: f(r as Region) } });
+  return text.slice(0, m.index) + `<tool_call>${call}</tool_call>` + text.slice(m.index + m[0].length);
+}
+
+/**
  * An answer that names an option by letter, rewritten to name it by its text ("B" -> "green"); the
  * scorer takes either. Any other turn is returned as it is.
  */
@@ -247,7 +266,7 @@ export function formatQuestion(q: { question: string; options?: readonly string[
 // Readers of the texts above, for a server that receives them back in a chat (src/server/chat-tiny.ts):
 // each sits beside its writer so the two cannot drift apart.
 
-const FRAMES_TAG = /<frames source="([^"]*)" rung="([^"]*)" size="(\d+)x(\d+)" tokens="(\d+)">\d+ frames? at t = ([^<]*?) s<\/frames>/g;
+const FRAMES_TAG = /<frames source="([^"]*)" rung="([^"]*)"(?: region="([^"]*)")? size="(\d+)x(\d+)" tokens="(\d+)">\d+ frames? at t = ([^<]*?) s<\/frames>/g;
 const ERROR_TAG = /<error code="([^"]*)">([\s\S]*?)<\/error>/;
 
 export interface FramesTag {
@@ -257,6 +276,8 @@ export interface FramesTag {
   height: number;
   tokens: number;
   timestamps: number[];
+  /** The crop the frames show, when the call zoomed on one. */
+  region?: Region;
 }
 
 /** The last <frames> tag of a text, as formatFrames writes it. */
@@ -264,7 +285,8 @@ export function lastFramesTag(text: string): FramesTag | undefined {
   const all = [...text.matchAll(FRAMES_TAG)];
   const m = all[all.length - 1];
   if (!m) return undefined;
-  return { source: m[1]!, rung: m[2]!, width: Number(m[3]), height: Number(m[4]), tokens: Number(m[5]), timestamps: m[6]!.split(",").map((t) => Number(t.trim())) };
+  const region = m[3]?.split(",").map(Number);
+  return { source: m[1]!, rung: m[2]!, width: Number(m[4]), height: Number(m[5]), tokens: Number(m[6]), timestamps: m[7]!.split(",").map((t) => Number(t.trim())), ...(region?.length === 4 ? { region: region as Region } : {}) };
 }
 
 /** What an earlier turn brought back, from its observation text. */
@@ -273,7 +295,7 @@ export function observationFromText(text: string): Observation {
   if (err) return { kind: "error", code: err[1]!, message: err[2]!, text };
   const f = lastFramesTag(text);
   if (f) {
-    return { kind: "frames", text, result: { tool: f.source, timestamps: f.timestamps, width: f.width, height: f.height, tokens: f.tokens, rung: f.rung, mode: "exact", cached: false, decodeMs: 0 } };
+    return { kind: "frames", text, result: { tool: f.source, timestamps: f.timestamps, width: f.width, height: f.height, tokens: f.tokens, rung: f.rung, mode: "exact", cached: false, decodeMs: 0, ...(f.region ? { region: f.region } : {}) } };
   }
   return { kind: "none", text };
 }

@@ -1,7 +1,8 @@
 /**
  * The definitions of DESIGN.md §7, in one place (eval, trainer rewards and reports use these):
  *  - a frame COVERS an evidence interval when its timestamp lies inside the interval and its
- *    pixels are at least the interval's min_pixels;
+ *    pixels are at least the interval's min_pixels (a crop: when it holds the interval's region,
+ *    its pixels scaled to the whole picture);
  *  - EVIDENCE RECALL of a question: every interval is covered by some frame seen;
  *  - a call is REDUNDANT when every frame it returned was already seen within half a frame
  *    period at the same or a higher resolution (pixels);
@@ -22,9 +23,17 @@ const EPS = 1e-3;
 
 export const pixels = (f: SeenFrame) => f.width * f.height;
 
-/** Intervals say when, not where: a crop cannot be shown to hold the evidence, so it never covers it. */
+/**
+ * A crop covers an interval only when the interval says where its evidence is and the crop holds
+ * all of it; its pixels then count as the whole picture's at that scale (pixels / the crop's area).
+ */
 export function covers(frame: SeenFrame, interval: EvidenceInterval): boolean {
-  return !frame.region && frame.timestamp >= interval.start - EPS && frame.timestamp <= interval.end + EPS && pixels(frame) >= interval.min_pixels;
+  if (!(frame.timestamp >= interval.start - EPS && frame.timestamp <= interval.end + EPS)) return false;
+  if (!frame.region) return pixels(frame) >= interval.min_pixels;
+  const box = interval.region;
+  const [x0, y0, x1, y1] = frame.region as [number, number, number, number];
+  if (!box || !(box[0]! >= x0 - EPS && box[1]! >= y0 - EPS && box[2]! <= x1 + EPS && box[3]! <= y1 + EPS)) return false;
+  return pixels(frame) / ((x1 - x0) * (y1 - y0)) >= interval.min_pixels;
 }
 
 /** Which intervals the frames cover (by index). */

@@ -30,6 +30,7 @@ export {
   addMotion,
   addStem,
   growLayers,
+  addVocabRows,
   buildTrainGraph,
   buildForwardGraph,
   timeFrequencies,

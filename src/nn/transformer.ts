@@ -175,6 +175,21 @@ export function growLayers(c: TransformerConfig, params: ParamStore, add: number
   return { config, params: out };
 }
 
+/**
+ * The same model with `add` rows appended to its tied embedding table, drawn as initialization
+ * draws them: new tokens (a new tool argument's name) start near zero logits, old ids unchanged.
+ */
+export function addVocabRows(c: TransformerConfig, params: ParamStore, add: number, rng: Rng): { config: TransformerConfig; params: ParamStore } {
+  if (!Number.isInteger(add) || add < 0) throw new Error(`rows to add must be a whole number >= 0, got ${add}`);
+  if (add === 0) return { config: c, params };
+  const config = { ...c, vocabSize: c.vocabSize + add };
+  const fresh = initParams(config, rng)['tok_emb']!;
+  const table = new Float32Array(config.vocabSize * c.dModel);
+  table.set(params['tok_emb']!);
+  table.set(fresh.subarray(c.vocabSize * c.dModel), c.vocabSize * c.dModel);
+  return { config, params: { ...params, tok_emb: table } };
+}
+
 /** The same model with motion features (patchMotion) whose projection starts at zero: outputs unchanged. */
 export function addMotion(c: TransformerConfig, params: ParamStore): { config: TransformerConfig; params: ParamStore } {
   if (c.patchMotion) return { config: c, params };

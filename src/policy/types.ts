@@ -47,6 +47,8 @@ export interface EvidenceFrame {
   rung: string;
   /** Packed RGB24, width*height*3 bytes. */
   rgb: Buffer;
+  /** The crop of the picture the frame shows, when its call zoomed on a region. */
+  region?: Region;
 }
 
 /** A tool the policy may call, as the prompt and native tool calling describe it. */

@@ -21,7 +21,7 @@ import { LADDER_DEFAULTS, resolveSettings } from "../agent/loop.js";
 import { lastFramesTag, observationFromText, questionFromText, type FramesTag } from "../agent/protocol.js";
 import { parseFrameLabel } from "../policy/openai.js";
 import type { EvidenceFrame, HistoryTurn, PolicyInput, ToolSpec } from "../policy/types.js";
-import { canonicalRoots, decodeImages, IMAGE_LIMITS, LADDERS, readImageHeader, resolveVideoPath, rungNames, targetSize, tokensFor } from "../video/index.js";
+import { canonicalRoots, decodeImages, IMAGE_LIMITS, LADDERS, readImageHeader, resolveVideoPath, rungNames, targetSize, tokensFor, type Region } from "../video/index.js";
 import { toolSpecs } from "../../prompts/index.js";
 import type { ServerConfig } from "./config.js";
 import { downloadUrl, fileUrlPath, parseDataUrl } from "./fetch.js";
@@ -50,6 +50,8 @@ export interface TinyChat {
   rung?: string;
   /** Times listed by that tag (used when an image has no label). */
   tagTimes: number[];
+  /** The crop that tag names, when the images are a zoom. */
+  region?: Region;
   mustAnswer: boolean;
   turnIndex: number;
   maxTurns: number;
@@ -163,6 +165,7 @@ export function parseTinyChat(body: Pick<ChatRequest, "messages" | "tool_choice"
     images,
     ...(imagesTag && rungNames(LADDER).includes(imagesTag.rung) ? { rung: imagesTag.rung } : {}),
     tagTimes: imagesTag?.timestamps ?? [],
+    ...(imagesTag?.region ? { region: imagesTag.region } : {}),
     // The status line of the latest observation, or a client that forbids tool calls.
     mustAnswer: /This is your last turn/.test(status) || body.tool_choice === "none" || turnIndex + 1 >= maxTurns,
     turnIndex,
@@ -216,6 +219,8 @@ export async function evidenceOf(chat: TinyChat, ctx: ImageFetchContext): Promis
     tokens: tokensFor(d),
     rung,
     rgb: d.rgb,
+    // A crop's frames: the tiny policy writes a zoom inside them in the crop's own fractions.
+    ...(chat.region ? { region: chat.region } : {}),
   }));
 }
 

@@ -111,6 +111,8 @@ export const DataConfig = z
         orderFromClip: z.boolean().default(false),
         /** Change's answer turn reads both signs at both ends before it names the side (session 19; CueTeacherOptions.changeReads). */
         changeReads: z.boolean().default(false),
+        /** Small-code zooms on the sign in two region steps, then reads (session 21; CueTeacherOptions.zoomRegion). */
+        zoomRegion: z.boolean().default(false),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

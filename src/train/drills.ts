@@ -18,13 +18,13 @@ import { FAMILIES, type Family } from "../../datasets/synth/families.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
-import { CLOSE_RUNG, createCueTeacher, type CueTeacherOptions } from "../policy/tiny/teacher.js";
+import { CLOSE_RUNG, createCueTeacher, readZoom, textCentre, type CueTeacherOptions } from "../policy/tiny/teacher.js";
 import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import type { Scene } from "../../datasets/synth/scene.js";
 import type { Tokenizer } from "../policy/tiny/tokenizer.js";
 import type { EvidenceFrame, HistoryTurn, PolicyInput } from "../policy/types.js";
-import { spreadTimes, targetSize, uniformTimes } from "../video/index.js";
+import { spreadTimes, targetSize, uniformTimes, type Region } from "../video/index.js";
 import { LADDER_DEFAULTS } from "../agent/loop.js";
 import { withFlaws, type TeacherFlaws } from "./grpo/flawed-teacher.js";
 import { evidenceRecall } from "../eval/evidence.js";
@@ -94,9 +94,12 @@ export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "sma
  * Frames are at the rung the teacher reads them at: low, or CLOSE_RUNG for small text (`close`
  * overrides it); `rung` puts every frame at one rung.
  */
-export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string } = {}): TurnContext {
+export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string; zoomRegion?: boolean } = {}): TurnContext {
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
-  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact"));
+  // With the two-step zoom (CueTeacherOptions.zoomRegion), small text is read from the second zoom's crop.
+  const box = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] } | undefined)?.text?.[0];
+  const region = opts.zoomRegion && item.meta?.family === "small-code" && box ? readZoom(textCentre(box), scene) : undefined;
+  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact", undefined, region));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 
@@ -145,9 +148,9 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
     out.push({ input, text });
     const parsed = parseTurn({ text }, inputLimits(input), mustAnswer);
     if (parsed.kind !== "call") break;
-    const a = parsed.call.arguments as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string };
+    const a = parsed.call.arguments as { timestamps?: number[]; start?: number; end?: number; count?: number; rung: string; region?: Region };
     const times = a.timestamps ?? spreadTimes(a.start!, Math.min(a.end!, duration), a.count!);
-    evidence = renderAt(scene, times, a.rung, "exact", frame);
+    evidence = renderAt(scene, times, a.rung, "exact", frame, a.region);
     allEvidence.push(evidence);
     used += parsed.cost;
     const f0 = evidence[0]!;
@@ -155,7 +158,7 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
       index: turn,
       text,
       call: parsed.call,
-      observation: { kind: "frames", text: "", result: { tool: parsed.call.name, timestamps: evidence.map((f) => f.timestamp), width: f0.width, height: f0.height, tokens: parsed.cost, rung: a.rung, mode: "exact", cached: false, decodeMs: 0 } },
+      observation: { kind: "frames", text: "", result: { tool: parsed.call.name, timestamps: evidence.map((f) => f.timestamp), width: f0.width, height: f0.height, tokens: parsed.cost, rung: a.rung, mode: "exact", cached: false, decodeMs: 0, ...(a.region ? { region: a.region } : {}) } },
     });
   }
   return { turns: out, evidenceSeen: evidenceRecall(allEvidence.flat(), item.evidence) };
@@ -176,7 +179,7 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
     // The reading view is answered with the teacher's answer turn (its think text and answer).
     if (opts.reading && !opts.lastTurns && last.includes("<answer>")) {
       const { item, scene } = makeItem(opts.seed, "train", i);
-      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene), last, tok, eo), reading: true });
+      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene, { zoomRegion: opts.teacher?.zoomRegion ?? false }), last, tok, eo), reading: true });
     }
     out.push(...examples.filter((e) => exampleLength(e) <= maxLen));
     onProgress?.(done + 1, opts.n);

@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AdamW, addMotion, addStem, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type ParamStore, type TransformerConfig } from "../nn/index.js";
+import { AdamW, addMotion, addStem, addVocabRows, growLayers, lrAt, paramSpecs, Rng, TransformerModel, type ParamStore, type TransformerConfig } from "../nn/index.js";
 import { FramemindError } from "../errors.js";
 import { setFrameCacheDir } from "../video/index.js";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.js";
@@ -251,11 +251,15 @@ function shapeOf(m: TransformerConfig, frameRefs: number): SftConfig["model"] {
 }
 
 /** The init model as fine-tuning starts from it: `growLayers` blocks and, with `addMotion` / `addStem`, motion features / a conv stem, all at the identity. */
-function grownInit(cfg: SftConfig): { init: LoadedTiny; grown: { config: TransformerConfig; params: ParamStore } } {
-  const init = loadTiny(cfg.init);
-  const deeper = growLayers(init.model.config, init.model.params, cfg.growLayers, new Rng(cfg.seed));
+function grownInit(cfg: SftConfig): { init: LoadedTiny; grown: { config: TransformerConfig; params: ParamStore }; added: string[] } {
+  const loaded = loadTiny(cfg.init);
+  // Base pieces the init vocabulary lacks (a tool argument added since, like "region") get fresh rows.
+  const { tokenizer, added } = loaded.tokenizer.withBasePieces();
+  const init = { ...loaded, tokenizer };
+  const wider = addVocabRows(loaded.model.config, loaded.model.params, added.length, new Rng(cfg.seed + 2));
+  const deeper = growLayers(wider.config, wider.params, cfg.growLayers, new Rng(cfg.seed));
   const moving = cfg.addMotion ? addMotion(deeper.config, deeper.params) : deeper;
-  return { init, grown: cfg.addStem ? addStem(moving.config, moving.params, cfg.addStem, new Rng(cfg.seed + 1)) : moving };
+  return { init, grown: cfg.addStem ? addStem(moving.config, moving.params, cfg.addStem, new Rng(cfg.seed + 1)) : moving, added };
 }
 
 /** The model shape a run folder was started with, if it has a config.json. */
@@ -299,10 +303,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     state = (l.meta.trainer as TrainerState | undefined) ?? state;
     run.truncateMetrics(state.step);
   } else if (cfg.init) {
-    const { init: l, grown } = (fromInit ??= grownInit(cfg));
+    const { init: l, grown, added } = (fromInit ??= grownInit(cfg));
     loaded = { model: new TransformerModel(grown.config, grown.params, sessionOptions), tokenizer: l.tokenizer, version: "training", meta: {} };
     const unknown = new Set(vocabularyTexts(readRecs).flatMap((t) => l.tokenizer.encode(t).unknown));
-    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, layers: l.model.config.nLayers, grownTo: grown.config.nLayers, motion: grown.config.patchMotion ? 1 : 0, vocab: l.tokenizer.size, unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
+    run.log({ step: 0, kind: "init", path: resolve(cfg.init), version: l.version, layers: l.model.config.nLayers, grownTo: grown.config.nLayers, motion: grown.config.patchMotion ? 1 : 0, vocab: l.tokenizer.size, vocabAdded: added.join(" "), unknownWords: [...unknown].slice(0, 50).join(" "), unknownCount: unknown.size });
     if (unknown.size) process.stderr.write(`warning: ${unknown.size} word(s) of the training data are not in ${cfg.init}'s vocabulary and train as <unk>: ${[...unknown].slice(0, 10).join(" ")}\n`);
   } else {
     const { frameRefs, ...shape } = cfg.model;
@@ -317,8 +321,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const exampleOpts = { optionText: cfg.data.optionAnswers === "text" };
   const train = await loadExamples(trainRecs, tokenizer, maxLen, "train", exampleOpts);
   // Drills (every turn of n items), then answer-turn drills (the last answerTurns.lastTurns turns of answerTurns.n other items).
-  const { uniform: uniformSpec, reading, countSteps, orderFromClip, changeReads, answerTurns } = cfg.data.drills;
-  const teacher = { countSteps, orderFromClip, changeReads };
+  const { uniform: uniformSpec, reading, countSteps, orderFromClip, changeReads, zoomRegion, answerTurns } = cfg.data.drills;
+  const teacher = { countSteps, orderFromClip, changeReads, zoomRegion };
   const teacherSwitches = Object.fromEntries(Object.entries(teacher).map(([k, on]) => [k, on ? 1 : 0])); // as metrics.jsonl logs them
   const uniform = framesRung(uniformSpec);
   const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed: cfg.data.drills.seed } } : {};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { scoreAnswer } from "../../src/eval/score.js";
-import { answerByOptionText, callCost, cheapestCall, formatError, formatObservation, formatQuestion, formatTurn, parseTurn, splitTurn, type CallLimits } from "../../src/agent/protocol.js";
+import { answerByOptionText, callCost, cheapestCall, formatError, formatObservation, formatQuestion, formatTurn, lastFramesTag, mapCallRegion, parseTurn, splitTurn, type CallLimits } from "../../src/agent/protocol.js";
 
 // Costs come from callCost (the same targetSize math as the video layer), so no ladder sizes are hard-coded.
 const limits: CallLimits = { ladder: "qwen", duration: 10, video: { width: 320, height: 180 }, maxFramesPerCall: 8, remainingVisualTokens: 10_000 };
@@ -118,6 +118,18 @@ describe("formatTurn / parseTurn round trip", () => {
   });
 });
 
+describe("mapCallRegion", () => {
+  const call = formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [2.5], rung: "full", region: [0.25, 0.5, 0.75, 1] } } });
+  it("rewrites only the call's region, written back as formatTurn writes it", () => {
+    const out = mapCallRegion(call, (r) => r.map((v) => v / 2) as [number, number, number, number]);
+    expect(out).toBe(formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [2.5], rung: "full", region: [0.125, 0.25, 0.375, 0.5] } } }));
+  });
+  it("leaves answers, calls without a region and broken calls alone", () => {
+    const f = () => [0, 0, 1, 1] as [number, number, number, number];
+    for (const t of [formatTurn({ think: "x", answer: "7" }), formatTurn({ think: "x", call: { name: "get_frames", arguments: { timestamps: [1], rung: "low" } } }), "<think>x</think>\n<tool_call>{\"name\": \"get_frames\", \"arguments\": {\"region\": [0, 0,</tool_call>", "<think>x</think>\n<tool_call>{\"name\":\"get_frames\",\"arguments\":{\"region\":[0,1]}}</tool_call>"]) expect(mapCallRegion(t, f)).toBe(t);
+  });
+});
+
 describe("answerByOptionText", () => {
   const options = ["A. blue", "B. green", "C. left sign: 3 became 7"];
   it("names the option by its words, keeps the think text, and the scorer still takes it", () => {
@@ -136,6 +148,14 @@ describe("observations", () => {
   it("a crop says so in its frames line", () => {
     const text = formatObservation({ tool: "get_frames", timestamps: [1], width: 56, height: 28, tokens: 2, rung: "low", mode: "exact", cached: false, decodeMs: 1, region: [0, 0.5, 0.5, 1] }, { turnsLeft: 1, visualTokensLeft: 9, mustAnswer: false });
     expect(text).toContain('<frames source="get_frames" rung="low" region="0,0.5,0.5,1" size="56x28" tokens="2">1 frame at t = 1.0 s</frames>');
+  });
+
+  it("a crop's frames line is read back with its region (the tiny chat server zooms inside it)", () => {
+    const r = { tool: "get_frames", timestamps: [1], width: 56, height: 28, tokens: 2, rung: "low", mode: "exact" as const, cached: false, decodeMs: 1 };
+    expect(lastFramesTag(formatObservation({ ...r, region: [0, 0.5, 0.5, 1] }, { turnsLeft: 1, visualTokensLeft: 9, mustAnswer: false }))?.region).toEqual([0, 0.5, 0.5, 1]);
+    const plain = lastFramesTag(formatObservation(r, { turnsLeft: 1, visualTokensLeft: 9, mustAnswer: false }));
+    expect(plain?.timestamps).toEqual([1]);
+    expect(plain?.region).toBeUndefined();
   });
 
   const meta = { tool: "get_frames", timestamps: [1, 1.5], width: 448, height: 252, tokens: 288, rung: "mid", mode: "exact" as const, cached: false, decodeMs: 5 };

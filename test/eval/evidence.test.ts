@@ -13,9 +13,20 @@ describe("evidence definitions", () => {
     expect(covers(low(5.5), iv(5, 6, 112 * 112))).toBe(false);
     expect(covers(high(5.5), iv(5, 6, 112 * 112))).toBe(true);
   });
-  it("a crop never covers (intervals say when, not where) and is seen again only as the same crop", () => {
+  it("a crop covers only an interval that says where, when it holds that box at enough pixels (scaled to the picture)", () => {
     const crop = (t: number, region = [0, 0, 0.5, 0.5]) => ({ ...high(t), region });
     expect(covers(crop(5.5), iv(5, 6))).toBe(false);
+    const at = (region: number[], min_pixels = 56 * 56) => ({ ...iv(5, 6, min_pixels), region });
+    expect(covers(crop(5.5), at([0.1, 0.1, 0.3, 0.2]))).toBe(true);
+    expect(covers(crop(5.5), at([0.4, 0.1, 0.6, 0.2]))).toBe(false); // half outside the crop
+    expect(covers(crop(6.5), at([0.1, 0.1, 0.3, 0.2]))).toBe(false); // not then
+    // 112x112 of a quarter of the picture: as sharp as a 224x224 whole frame, not more.
+    expect(covers(crop(5.5), at([0.1, 0.1, 0.3, 0.2], 224 * 224))).toBe(true);
+    expect(covers(crop(5.5), at([0.1, 0.1, 0.3, 0.2], 224 * 224 + 1))).toBe(false);
+    expect(covers(high(5.5), at([0.4, 0.1, 0.6, 0.2]))).toBe(true); // whole frames as before
+  });
+  it("a crop is seen again only as the same crop", () => {
+    const crop = (t: number, region = [0, 0, 0.5, 0.5]) => ({ ...high(t), region });
     expect(alreadySeen(crop(1), [high(1)], 0.1)).toBe(false);
     expect(alreadySeen(high(1), [crop(1)], 0.1)).toBe(false);
     expect(alreadySeen(crop(1), [crop(1)], 0.1)).toBe(true);

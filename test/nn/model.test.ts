@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/nn/adam.js';
 import { packSequences, TransformerModel, type GrpoBatch, type SftBatch, type PromptItem } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
-import { addMotion, addStem, countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
+import { addMotion, addStem, addVocabRows, countParams, growLayers, noDecayParams, paramSpecs, parseTransformerConfig, type ParamStore } from '../../src/nn/transformer.js';
 import { tinyBatch, tinyConfig } from './fixtures.js';
 
 const CHECKED = ['tok_emb', 'pos_emb', 'patch.w', 'patch.b', 'time.w', 'h0.qkv.w', 'h0.ln1.g', 'h1.fc1.w', 'h1.fc2.b', 'lnf.b'];
@@ -159,6 +159,25 @@ describe('transformer', () => {
     expect(() => growLayers(tinyConfig, model.params, -1, new Rng(1))).toThrow(/whole number/);
     await model.release();
     await deep.release();
+  });
+
+  it('addVocabRows: old tokens keep their logits, the new rows add columns that train', async () => {
+    const model = TransformerModel.init(tinyConfig, 2, { threads: 1 });
+    const g = addVocabRows(tinyConfig, model.params, 3, new Rng(9));
+    expect(g.config.vocabSize).toBe(tinyConfig.vocabSize + 3);
+    expect(g.params['tok_emb']!.subarray(0, model.params['tok_emb']!.length)).toEqual(model.params['tok_emb']);
+    const wide = new TransformerModel(g.config, g.params, { threads: 1 });
+    const batch = tinyBatch(3);
+    const [la, lb] = [await model.logits(batch), await wide.logits(batch)];
+    const [V, W] = [tinyConfig.vocabSize, g.config.vocabSize];
+    let diff = 0;
+    for (let r = 0; r < la.length / V; r++) for (let v = 0; v < V; v++) diff = Math.max(diff, Math.abs(la[r * V + v]! - lb[r * W + v]!));
+    expect(diff).toBeLessThan(1e-4);
+    const grads = (await wide.lossAndGrads(batch)).grads['tok_emb']!;
+    expect(Math.max(...grads.subarray(V * tinyConfig.dModel).map(Math.abs))).toBeGreaterThan(0);
+    expect(addVocabRows(tinyConfig, model.params, 0, new Rng(1)).config).toBe(tinyConfig);
+    await model.release();
+    await wide.release();
   });
 
   it('patchMotion: a visual token sees its patch minus the previous frame\'s; gradients match; addMotion keeps outputs', async () => {

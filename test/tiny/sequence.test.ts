@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildContext, makeBatch, type TurnContext } from "../../src/policy/tiny/sequence.js";
+import { buildContext, makeBatch, regionsInPicture, regionsInView, turnExample, type TurnContext } from "../../src/policy/tiny/sequence.js";
+import { formatTurn } from "../../src/agent/protocol.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 
 const frame = (timestamp: number) => ({ timestamp, width: 56, height: 28, rgb: Buffer.alloc(56 * 28 * 3, 9) });
@@ -41,5 +42,21 @@ describe("turn sequence", () => {
     const row = (r: number) => Array.from(b.lossMask.slice(r * b.seq, (r + 1) * b.seq)).filter((x) => x > 0);
     expect(row(0)).toEqual(target.map(() => 1));
     expect(row(1)).toEqual(target.map(() => 8));
+  });
+
+  it("a zoom made inside a crop is written in the crop's fractions (0.01) and read back in the picture's (0.001)", () => {
+    const view = [0.5, 0.5, 1, 1] as [number, number, number, number];
+    const zoom = (region: number[]) => formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [2.5], rung: "full", region } } });
+    const absolute = zoom([0.567, 0.701, 0.969, 0.978]);
+    expect(regionsInView(absolute, view)).toBe(zoom([0.13, 0.4, 0.94, 0.96]));
+    expect(regionsInPicture(zoom([0.13, 0.4, 0.94, 0.96]), view)).toBe(zoom([0.565, 0.7, 0.97, 0.98]));
+    expect(regionsInView(absolute, undefined)).toBe(absolute);
+    // The training target is the relative text; without a crop in view the call is taught as written.
+    const tok = Tokenizer.build([...texts, absolute], { frameRefs: 4 });
+    const crop = { ...frame(2.5), region: view };
+    const built = buildContext({ ...ctx, frames: [crop] }, tok);
+    expect(built.view).toEqual(view);
+    expect(tok.decode(turnExample({ ...ctx, frames: [crop] }, absolute, tok).target, built.frameTimes)).toBe(zoom([0.13, 0.4, 0.94, 0.96]));
+    expect(tok.decode(turnExample(ctx, absolute, tok).target, [1, 2.5])).toBe(absolute);
   });
 });

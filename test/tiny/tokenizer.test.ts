@@ -39,6 +39,23 @@ describe("tokenizer", () => {
     expect(tok.decode(ids)).toBe("Which ? digit was it?");
   });
 
+  it("a region's corners are never read as times, even where a frame in view has that time", () => {
+    const t = Tokenizer.build([...turns], { frameRefs: 4 });
+    const text = formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [0.5], rung: "full", region: [0.25, 0.5, 0.75, 1] } } });
+    const ids = t.encode(text, [0.5, 0.75]).ids;
+    expect(ids.filter((id) => t.isRef(id))).toHaveLength(1); // the timestamp only
+    expect(t.decode(ids, [0.5, 0.75])).toBe(text);
+  });
+
+  it("withBasePieces appends the base pieces an older vocabulary lacks, keeping every id", () => {
+    const old = new Tokenizer(tok.vocab.filter((p) => p.replace(SPACE, "") !== "region"));
+    const { tokenizer, added } = old.withBasePieces();
+    expect(added).toEqual(["region", `${SPACE}region`]);
+    expect(tokenizer.vocab.slice(0, old.size)).toEqual(old.vocab);
+    expect(tokenizer.encode('"region"').unknown).toEqual([]);
+    expect(tokenizer.withBasePieces().added).toEqual([]);
+  });
+
   it("keeps the special tokens at fixed ids and survives a JSON round trip", () => {
     expect(tok.vocab.slice(0, SPECIAL.length)).toEqual([...SPECIAL]);
     const again = new Tokenizer(JSON.parse(JSON.stringify(tok.toJSON())).vocab);

@@ -5,7 +5,9 @@ import { readTrajectories, recordExamples, vocabularyTexts, withEvidenceSeen } f
 import { evidenceByTurn } from "../../src/policy/tiny/evidence.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 import { areaResize } from "../../datasets/synth/render.js";
-import { CLOSE_RUNG } from "../../src/policy/tiny/teacher.js";
+import { CLOSE_RUNG, createCueTeacher } from "../../src/policy/tiny/teacher.js";
+import { answer } from "../../src/agent/loop.js";
+import { loadDataset, videoPath } from "../../datasets/io.js";
 import { evidenceRecall } from "../../src/eval/evidence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { FIXTURE_SEED, synthFixture } from "../tiny/fixture.js";
@@ -243,6 +245,56 @@ describe("SFT drills (rendered in-process)", () => {
     expect(turns[1]!.text).toBe(zoomed.turns[2]!.text);
     // Other families are taught as before.
     for (const i of [0, 1, 3]) expect((await drillTurns(seed, i, { teacher: { orderFromClip: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(seed, i)).turns.map((t) => t.text));
+  });
+
+  it("zoomRegion: small-code zooms on the sign's eighth, then on the code inside that crop, and reads it there", async () => {
+    for (const index of [3, 9, 15, 21]) {
+      const { item, scene } = makeItem(5, "train", index);
+      expect(item.meta.family).toBe("small-code");
+      const { turns, evidenceSeen } = await drillTurns(5, index, { teacher: { zoomRegion: true } });
+      expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "get_frames", "get_frames", "answer"]);
+      const regionOf = (k: number) => (JSON.parse(/<tool_call>(.*)<\/tool_call>/.exec(turns[k]!.text)![1]!) as { arguments: { region: number[] } }).arguments.region;
+      const [first, second] = [regionOf(1), regionOf(2)];
+      // The first crop: half the picture each way, on the eighth grid, holding the code's box.
+      expect(first[2]! - first[0]!).toBe(0.5);
+      expect(first[3]! - first[1]!).toBe(0.5);
+      for (const v of first) expect((v * 8) % 1).toBe(0);
+      const box = item.evidence![0]!.region!;
+      const holds = (r: number[]) => box[0]! >= r[0]! && box[1]! >= r[1]! && box[2]! <= r[2]! && box[3]! <= r[3]!;
+      expect(holds(first) && holds(second)).toBe(true);
+      // The second inside the first; each frame shows its crop, the second at 84x56 (3 x 2 patches).
+      expect(second[0]! >= first[0]! && second[1]! >= first[1]! && second[2]! <= first[2]! && second[3]! <= first[3]!).toBe(true);
+      expect(turns[2]!.input.evidence[0]!.region).toEqual(first);
+      const read = turns[3]!.input.evidence[0]!;
+      expect([read.region, read.width, read.height]).toEqual([second, 84, 56]);
+      expect(evidenceSeen).toBe(true);
+      expect(turns[3]!.text).toContain(`<answer>${item.answer}</answer>`);
+      // The reading view is that same crop at the evidence's middle frame.
+      expect(readingContext(item, scene, { zoomRegion: true }).frames.map((f) => [f.width, f.height, f.region !== undefined])).toEqual([[84, 56, true]]);
+    }
+    // Other families are taught as before.
+    for (const i of [0, 1, 2, 4, 5]) expect((await drillTurns(5, i, { teacher: { zoomRegion: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(5, i)).turns.map((t) => t.text));
+  });
+
+  it("zoomRegion drills reproduce the real loop's crops (real ffmpeg on the fixture's small-code video)", { timeout: 600_000 }, async () => {
+    const fx = await synthFixture();
+    const item = (await loadDataset(fx.dataset)).find((i) => i.meta.family === "small-code")!;
+    const r = await answer({ video: videoPath(fx.dataset, item), question: item.question, policy: createCueTeacher(item, { zoomRegion: true }), settings: { ladder: "tiny" } });
+    expect(r.answer).toBe(item.answer);
+    const index = Number(/-(\d{5})-/.exec(item.id)![1]);
+    const drill = await drillTurns(FIXTURE_SEED, index, { teacher: { zoomRegion: true } });
+    expect(drill.turns.map((t) => t.text)).toEqual(r.record.turns.map((t) => t.text));
+    const real = await evidenceByTurn(r.record);
+    drill.turns.forEach((d, k) => {
+      const a = d.input.evidence, b = real[k]!;
+      expect(a.map((f) => [f.timestamp, f.width, f.height, f.region])).toEqual(b.map((f) => [f.timestamp, f.width, f.height, f.region]));
+      let diff = 0, n = 0;
+      a.forEach((f, j) => f.rgb.forEach((v, q) => ((diff += Math.abs(v - b[j]!.rgb[q]!)), n++)));
+      expect(diff / n, `turn ${k}`).toBeLessThan(6);
+    });
+    // The crops show the evidence, so the loop's recall counts them.
+    expect(evidenceRecall(r.record.framesSeen, item.evidence)).toBe(true);
+    expect(drill.evidenceSeen).toBe(true);
   });
 
   it("area resize averages exact blocks and weighs fractional ones", () => {

@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, resolveConfig, SftConfigSchema } from "../../src/train/config.js";
 import { trainSft } from "../../src/train/sft.js";
 import type { MetricRow } from "../../src/train/run.js";
-import { loadTiny } from "../../src/policy/tiny/index.js";
+import { loadTiny, saveTiny } from "../../src/policy/tiny/index.js";
+import { SPACE, Tokenizer } from "../../src/policy/tiny/tokenizer.js";
+import { TransformerModel } from "../../src/nn/index.js";
 import { synthFixture, type SynthFixture } from "../tiny/fixture.js";
 
 const metrics = (dir: string): MetricRow[] =>
@@ -56,7 +58,7 @@ describe("sft", () => {
 
   it("init fine-tunes a model folder: its shape, weights and vocabulary, fresh optimizer", async () => {
     const dir = `${out}-init`;
-    for (const d of [dir, `${dir}-drills`, `${dir}-missing`, `${dir}-grow`, `${dir}-grow2`, `${dir}-gone`]) rmSync(d, { recursive: true, force: true });
+    for (const d of [dir, `${dir}-drills`, `${dir}-missing`, `${dir}-grow`, `${dir}-grow2`, `${dir}-gone`, `${dir}-old`, `${dir}-vocab`]) rmSync(d, { recursive: true, force: true });
     const c = config(dir);
     // The config's model shape is ignored: the init folder's wins.
     await trainSft({ ...c, init: join(out, "final"), model: { ...c.model, dModel: 64 }, run: { ...c.run, steps: 5, evalEvery: 1000 } }, { quiet: true });
@@ -77,6 +79,18 @@ describe("sft", () => {
     // Drills only (no trajectory file): the init model's vocabulary covers them.
     await trainSft({ ...c, init: join(out, "final"), data: { ...c.data, train: "", val: "", drills: { ...c.data.drills, n: 2, seed: 5 } }, run: { ...c.run, out: `${dir}-drills`, steps: 2, evalEvery: 1000 } }, { quiet: true });
     expect(metrics(`${dir}-drills`).find((r) => r.kind === "drills")!.items).toBe(2);
+    // An init model from before a base piece existed ("region") gets it appended, every old id kept.
+    const fin = loadTiny(join(out, "final"));
+    const d = fin.model.config.dModel;
+    const keep = fin.tokenizer.vocab.map((p, i) => [p, i] as const).filter(([p]) => p.replace(SPACE, "") !== "region");
+    const table = new Float32Array(keep.length * d);
+    keep.forEach(([, i], k) => table.set(fin.model.params["tok_emb"]!.subarray(i * d, (i + 1) * d), k * d));
+    const before = new TransformerModel({ ...fin.model.config, vocabSize: keep.length }, { ...fin.model.params, tok_emb: table });
+    saveTiny(`${dir}-old`, before, new Tokenizer(keep.map(([p]) => p)));
+    await trainSft({ ...c, init: `${dir}-old`, run: { ...c.run, out: `${dir}-vocab`, steps: 1, evalEvery: 1000 } }, { quiet: true });
+    expect(metrics(`${dir}-vocab`).find((r) => r.kind === "init")!.vocabAdded).toBe(`region ${SPACE}region`);
+    const widened = loadTiny(join(`${dir}-vocab`, "final")).tokenizer;
+    expect([widened.size, widened.vocab.slice(0, keep.length), widened.encode('"region"').unknown]).toEqual([keep.length + 2, keep.map(([p]) => p), []]);
     // growLayers + addMotion: one more block and motion features, starting from the init model's exact outputs.
     await trainSft({ ...c, init: join(out, "final"), growLayers: 1, addMotion: true, run: { ...c.run, out: `${dir}-grow`, steps: 3, evalEvery: 1000 } }, { quiet: true });
     const grown = metrics(`${dir}-grow`);

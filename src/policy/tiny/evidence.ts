@@ -17,7 +17,7 @@ import { getClipTool, getFramesTool, type FramesOutput, type ToolContext } from 
 import type { Trajectory } from "../../agent/trajectory.js";
 import type { EvidenceFrame } from "../types.js";
 
-export type Frames = Pick<EvidenceFrame, "timestamp" | "width" | "height" | "rgb">[];
+export type Frames = Pick<EvidenceFrame, "timestamp" | "width" | "height" | "rgb" | "region">[];
 
 let cacheDir: string | undefined;
 
@@ -40,11 +40,11 @@ function keyOf(rec: Trajectory): string {
 }
 
 interface Header {
-  turns: { timestamp: number; width: number; height: number; bytes: number }[][];
+  turns: { timestamp: number; width: number; height: number; bytes: number; region?: EvidenceFrame["region"] }[][];
 }
 
 function encode(turns: Frames[]): Buffer {
-  const header: Header = { turns: turns.map((fs) => fs.map((f) => ({ timestamp: f.timestamp, width: f.width, height: f.height, bytes: f.rgb.length }))) };
+  const header: Header = { turns: turns.map((fs) => fs.map((f) => ({ timestamp: f.timestamp, width: f.width, height: f.height, bytes: f.rgb.length, ...(f.region ? { region: f.region } : {}) }))) };
   const h = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(h.length, 0);
@@ -60,14 +60,14 @@ function decode(buf: Buffer): Frames[] {
     fs.map((f) => {
       const rgb = buf.subarray(off, off + f.bytes);
       off += f.bytes;
-      return { timestamp: f.timestamp, width: f.width, height: f.height, rgb };
+      return { timestamp: f.timestamp, width: f.width, height: f.height, rgb, ...(f.region ? { region: f.region } : {}) };
     }),
   );
 }
 
 async function fetchEvidence(rec: Trajectory): Promise<Frames[]> {
   const ctx: ToolContext = { ladder: rec.settings.ladder as ToolContext["ladder"], paths: {}, maxFrames: 64 };
-  const frames = (r: FramesOutput): Frames => r.frames.map((f) => ({ timestamp: f.timestamp, width: f.width, height: f.height, rgb: f.rgb }));
+  const frames = (r: FramesOutput): Frames => r.frames.map((f) => ({ timestamp: f.timestamp, width: f.width, height: f.height, rgb: f.rgb, ...(r.region ? { region: r.region } : {}) }));
   const fo = rec.settings.firstObservation;
   let current = frames(await getFramesTool.run(rec.video.path, { timestamps: uniformTimes(rec.video.duration, fo.frames), rung: fo.rung, mode: fo.mode }, ctx));
   const out: Frames[] = [];

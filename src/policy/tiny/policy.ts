@@ -9,7 +9,7 @@ import { throwIfAborted } from "../../errors.js";
 import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
 import { loadTiny, type LoadedTiny } from "./checkpoint.js";
 import type { Tokenizer } from "./tokenizer.js";
-import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
+import { buildContext, contextFromInput, regionsInPicture, toPrompt } from "./sequence.js";
 import { optionAnswers, turnGuide, type GuideSchema, type GuideTool } from "../../agent/guide.js";
 import { inputLimits } from "../../agent/protocol.js";
 
@@ -111,10 +111,11 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       });
       throwIfAborted(opts.signal);
       const ids = gen.tokens[gen.tokens.length - 1] === eos ? gen.tokens.slice(0, -1) : gen.tokens;
-      const text = tokenizer.decode(ids, ctx.frameTimes);
-      if (guide && !guide.complete(text)) warnings.push(`guided decoding did not reach a well-formed turn in ${gen.tokens.length} tokens`);
+      const written = tokenizer.decode(ids, ctx.frameTimes);
+      if (guide && !guide.complete(written)) warnings.push(`guided decoding did not reach a well-formed turn in ${gen.tokens.length} tokens`);
       return {
-        text,
+        // A zoom written inside the crop in view, as the tools take it.
+        text: regionsInPicture(written, ctx.view),
         tokenIds: gen.tokens,
         logprobs: gen.logprobs,
         ...(gen.masks ? { guideMasks: gen.masks } : {}),

@@ -28,7 +28,8 @@ import { loadDataset, videoPath } from "../../../datasets/io.js";
 import { createUniformPolicy } from "../uniform.js";
 import { evidenceByTurn } from "./evidence.js";
 import { FramemindError } from "../../errors.js";
-import { LADDERS } from "../../video/index.js";
+import { LADDERS, type Region, type Size } from "../../video/index.js";
+import { textSize } from "../../../datasets/synth/font.js";
 import { formatTurn, optionWords } from "../../agent/protocol.js";
 import type { DatasetItem } from "../../../datasets/schema.js";
 import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js";
@@ -36,8 +37,45 @@ import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js
 const Meta = z.object({
   family: z.enum(["flash-digit", "count", "order", "small-code", "change", "when"]),
   cue: z.object({ start: z.number(), end: z.number() }),
-  text: z.array(z.object({ x: z.number(), from: z.number(), to: z.number(), text: z.string() })).default([]),
+  text: z.array(z.object({ x: z.number(), y: z.number().default(0), cell: z.number().default(1), from: z.number(), to: z.number(), text: z.string() })).default([]),
 });
+
+/**
+ * The first zoom on small text: half the picture each way, placed by the eighth of the picture
+ * nearest the text's centre (clamped inside it). That is as finely as the model points from the
+ * clip it has in view (80% the right eighth, bench:reading-probe --view point --pointStep 0.125
+ * --pointFrom clip); the text then sits within 1/16 of the picture of the crop's centre.
+ */
+export function signZoom(centre: { x: number; y: number }, video: Size): Region {
+  const side = (c: number, whole: number) => Math.min(0.5, Math.max(0, Math.round((c / whole) * 8) / 8 - 0.25));
+  const x0 = side(centre.x, video.width), y0 = side(centre.y, video.height);
+  return [x0, y0, x0 + 0.5, y0 + 0.5];
+}
+
+/** Source pixels of the read zoom: a little over 3 x 2 patches, so `regionCut` rounds it to 84 x 56 whatever the 0.01 the model writes it at (a crop a pixel under 84 x 56 would be floored to 56 x 28). */
+export const READ_ZOOM_PX = { width: 90, height: 62 } as const;
+
+/**
+ * The second zoom: READ_ZOOM_PX around the text's centre (inside `within`, the first zoom, when
+ * given), where the model reads a code moved by a few pixels (75% from 0.9.0, bench:reading-probe
+ * --crop 2.6 --jitter 4) and points within 4 px from the first zoom (98%, --view point --crop 2.6 --jitter 20).
+ */
+export function readZoom(centre: { x: number; y: number }, video: Size, within: Region = [0, 0, 1, 1]): Region {
+  const side = (c: number, whole: number, px: number, lo: number, hi: number) => {
+    const w = Math.min(px / whole, hi - lo);
+    const a = Math.min(hi - w, Math.max(lo, c / whole - w / 2));
+    return [Math.round(a * 1000) / 1000, Math.round((a + w) * 1000) / 1000] as const;
+  };
+  const [x0, x1] = side(centre.x, video.width, READ_ZOOM_PX.width, within[0], within[2]);
+  const [y0, y1] = side(centre.y, video.height, READ_ZOOM_PX.height, within[1], within[3]);
+  return [x0, y0, x1, y1];
+}
+
+/** The centre of a text box (source pixels). */
+export const textCentre = (b: { x: number; y: number; cell: number; text: string }) => {
+  const size = textSize(b.text.length, b.cell);
+  return { x: b.x + size.width / 2, y: b.y + size.height / 2 };
+};
 
 /**
  * The rung small text is read at: the tiny ladder's top. Small text is sized for 1.3 output pixels
@@ -72,6 +110,11 @@ export interface CueTeacherOptions {
    * first: 0.9.0 answered "right sign" for 48 of 49 val-300 change questions (session 19).
    */
   changeReads?: boolean;
+  /**
+   * Small-code zooms on the sign in two steps instead of asking for the whole frame at the top
+   * rung (session 21): signZoom from the clip, then readZoom inside it, then the code is read.
+   */
+  zoomRegion?: boolean;
 }
 
 export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta" | "evidence">, opts: CueTeacherOptions = {}): Policy {
@@ -159,6 +202,21 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         if (end - start >= 0.1 - 1e-9) {
           const what = family === "count" ? "The circle flashes" : "The sign shows";
           return { text: watch(`${what} from ${f1(start)} to ${f1(end)} s.`, start, end) };
+        }
+      }
+      if (family === "small-code" && opts.zoomRegion && text[0]) {
+        const box = text[0];
+        const zooms = looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
+        if (stage === "clip") {
+          const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
+          const t = f1(pick.timestamp);
+          const region = signZoom(textCentre(box), input.video);
+          return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read the sign closely.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) };
+        }
+        if (stage === "close" && zooms.length === 1 && frames[0]) {
+          const first = (zooms[0]!.call!.arguments as { region: Region }).region;
+          const region = readZoom(textCentre(box), input.video, first);
+          return { text: formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [Number(f1(frames[0].timestamp))], rung: CLOSE_RUNG, region } } }) };
         }
       }
       if (stage === "clip" && family === "small-code") {

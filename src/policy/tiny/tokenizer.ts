@@ -60,6 +60,7 @@ export const BASE_PIECES = [
   "full",
   "frames",
   "error",
+  "region",
   // Capitals stand alone (codes, option letters): all of them, so an unseen code is not <unk>.
   ..."ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 ];
@@ -100,10 +101,11 @@ function timeSpans(text: string): { from: number; to: number; value: number }[] 
   for (const m of text.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
     const from = m.index, to = from + m[0].length;
     let ok = m[0].includes(".");
-    if (!ok && calls.some(([a, b]) => from > a && to < b)) {
-      const before = text.slice(0, from);
-      ok = /"(?:start|end)"\s*:\s*$/.test(before) || /"timestamps"\s*:\s*\[[^\]]*$/.test(before);
-    }
+    const inCall = calls.some(([a, b]) => from > a && to < b);
+    const before = inCall ? text.slice(0, from) : "";
+    // A region's corners are fractions of the picture, never times.
+    if (inCall && /"region"\s*:\s*\[[^\]]*$/.test(before)) continue;
+    if (!ok && inCall) ok = /"(?:start|end)"\s*:\s*$/.test(before) || /"timestamps"\s*:\s*\[[^\]]*$/.test(before);
     if (ok) out.push({ from, to, value: Number(m[0]) });
   }
   return out;
@@ -150,6 +152,15 @@ export class Tokenizer {
     for (const s of SPECIAL) seen.delete(s);
     const refs = Array.from({ length: opts.frameRefs ?? 0 }, (_, k) => [refPiece(k, false), refPiece(k, true)]).flat();
     return new Tokenizer([...SPECIAL, ...[...seen].sort(), ...refs]);
+  }
+
+  /**
+   * This vocabulary with the base pieces it lacks appended (spaced and glued), so a model trained
+   * before a tool argument existed can learn to write it: existing ids keep their meaning.
+   */
+  withBasePieces(): { tokenizer: Tokenizer; added: string[] } {
+    const added = BASE_PIECES.flatMap((p) => (p === "\n" ? [p] : [p, SPACE + p])).filter((p) => !this.index.has(p));
+    return { tokenizer: added.length ? new Tokenizer([...this.vocab, ...added]) : this, added };
   }
 
   get size(): number {
