@@ -156,6 +156,11 @@ export const DataConfig = z
      */
     answerWeight: z.number().positive().default(1),
     /**
+     * Loss weight of turns that zoom on a region (their call names `region`): the pointing turns
+     * are two of a small-code trajectory's turns, rare in a six-family mix (session 21).
+     */
+    zoomWeight: z.number().positive().default(1),
+    /**
      * How answers to option questions are written: "letter" as the teacher wrote them, or "text"
      * (the option's words; the scorer takes either). Measured with bench/reading-probe.ts (reading
      * view, 600 steps): order by letter 29% (chance 25%: the model must bind the colour it saw to a

@@ -341,6 +341,10 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
     const answerTag = tokenizer.encode("<answer>").ids[0]!;
     for (const e of train.examples) if (e.target.includes(answerTag)) e.weight = cfg.data.answerWeight;
   }
+  if (cfg.data.zoomWeight !== 1) {
+    const regionKey = tokenizer.encode('"region"').ids[1]!;
+    for (const e of train.examples) if (e.target.includes(regionKey)) e.weight = cfg.data.zoomWeight;
+  }
   if (!train.examples.length) throw new FramemindError("FM_ERR_TRAIN_DATA", { path: cfg.data.train, reason: `every example is longer than ${maxLen} tokens` });
   const lens = train.examples.map(exampleLength);
   run.log({ step: state.step, kind: "data", examples: train.examples.length, dropped: train.dropped, meanLen: lens.reduce((a, b) => a + b, 0) / lens.length, maxLen: Math.max(...lens), vocab: tokenizer.size, params: paramSpecs(model.config).reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0), frameLoadMs: Math.round(train.ms) });
