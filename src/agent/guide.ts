@@ -246,7 +246,7 @@ function plannedClip(think: string, limits: CallLimits): { start: number; end: n
 }
 
 /** `{"name": TOOL, "arguments": {...}}`, name first (as formatTurn writes it) so the arguments follow that tool's schema. */
-function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undefined, think: string | null): void {
+function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undefined, think: string | null, asCalled: GuideOptions["asCalled"]): void {
   const field = (name: string) => {
     c.lit(`"${name}"`);
     c.ws();
@@ -268,7 +268,10 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   // A call that mixed two forms could never validate, and would be found out only as it closed.
   const plan = think !== null && name === "get_clip" && limits ? plannedClip(think, limits) : null;
   object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits, plan) : undefined, known?.forms ?? []);
-  if (known && limits && "error" in validateCall(name, JSON.parse(c.s.slice(at, c.i)), limits)) throw new Bad();
+  if (known && limits) {
+    const written = JSON.parse(c.s.slice(at, c.i)) as Record<string, unknown>;
+    if ("error" in validateCall(name, asCalled ? asCalled(written) : written, limits)) throw new Bad();
+  }
   c.ws();
   c.lit("}");
 }
@@ -330,7 +333,7 @@ function answerOf(c: Cursor, allowed: readonly string[]): void {
 }
 
 /** Whole-turn check; returns true when the turn is complete, false when it is a valid prefix. */
-function check(text: string, tools: readonly GuideTool[], limits: CallLimits | undefined, answers: readonly string[] | undefined, followThink: boolean): boolean {
+function check(text: string, tools: readonly GuideTool[], limits: CallLimits | undefined, answers: readonly string[] | undefined, opts: GuideOptions): boolean {
   const c = new Cursor(text);
   try {
     c.ws();
@@ -345,7 +348,7 @@ function check(text: string, tools: readonly GuideTool[], limits: CallLimits | u
     if (open === "<answer>") answers ? answerOf(c, answers) : c.until("</answer>", true);
     else {
       c.ws();
-      call(c, tools, limits, followThink ? think : null);
+      call(c, tools, limits, opts.followThink ? think : null, opts.asCalled);
       c.ws();
       c.lit("</tool_call>");
     }
@@ -366,6 +369,11 @@ export interface GuideOptions {
    * then {"start": 28.9, "end": 29.4}; the think's window was the teacher's.
    */
   followThink?: boolean;
+  /**
+   * The arguments as the tools will get them, for a policy that writes some in its own shorthand
+   * (the embedded model writes a zoom as its centre): what the parser validates when a call closes.
+   */
+  asCalled?: (args: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**
@@ -375,7 +383,7 @@ export interface GuideOptions {
 export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits, answers?: readonly string[], opts: GuideOptions = {}): TurnGuide {
   const run = (text: string): "complete" | "prefix" | "bad" => {
     try {
-      return check(text, tools, limits, answers, opts.followThink ?? false) ? "complete" : "prefix";
+      return check(text, tools, limits, answers, opts) ? "complete" : "prefix";
     } catch (e) {
       if (e instanceof Bad) return "bad";
       throw e;

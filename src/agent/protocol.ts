@@ -186,10 +186,11 @@ export function formatTurn(t: TurnContent): string {
 }
 
 /**
- * The turn with its tool call's region (if any) replaced by `f(region)`, the call written back as
- * formatTurn writes it; any other text, or a call that does not parse, is returned as it is.
+ * The turn with its tool call's region (if any: an array of numbers, of any length) replaced by
+ * `f(region)`, the call written back as formatTurn writes it; any other text, or a call that does
+ * not parse, is returned as it is.
  */
-export function mapCallRegion(text: string, f: (r: Region) => Region): string {
+export function mapCallRegion(text: string, f: (r: number[]) => number[]): string {
   const m = /<tool_call>([\s\S]*?)<\/tool_call>/.exec(text);
   if (!m) return text;
   let body: { name?: unknown; arguments?: Record<string, unknown> };
@@ -199,8 +200,8 @@ export function mapCallRegion(text: string, f: (r: Region) => Region): string {
     return text;
   }
   const r = body?.arguments?.region;
-  if (!Array.isArray(r) || r.length !== 4 || !r.every((v) => typeof v === "number")) return text;
-  const call = JSON.stringify({ ...body, arguments: { ...body.arguments, region: f(r as Region) } });
+  if (!Array.isArray(r) || !r.every((v) => typeof v === "number")) return text;
+  const call = JSON.stringify({ ...body, arguments: { ...body.arguments, region: f(r as number[]) } });
   return text.slice(0, m.index) + `<tool_call>${call}</tool_call>` + text.slice(m.index + m[0].length);
 }
 

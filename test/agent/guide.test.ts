@@ -3,6 +3,9 @@ import { optionAnswers, turnGuide } from "../../src/agent/guide.js";
 import { formatTurn, parseTurn } from "../../src/agent/protocol.js";
 import { toolSpecs } from "../../prompts/index.js";
 import { Rng } from "../../src/nn/rng.js";
+import { writableTools } from "../../src/policy/tiny/policy.js";
+import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
+import { calledRegion } from "../../src/policy/tiny/zoom.js";
 
 const tools = toolSpecs("tiny");
 const guide = turnGuide(tools);
@@ -27,6 +30,17 @@ describe("turn guide (guided decoding)", () => {
       }
       expect(guide.complete(t)).toBe(true);
     }
+  });
+
+  it("asCalled: arguments written in a policy's shorthand are validated as the call they become", () => {
+    const centreTools = writableTools(tools, Tokenizer.build([]));
+    const asCalled = (a: Record<string, unknown>) => (Array.isArray(a["region"]) ? { ...a, region: calledRegion(a["region"], limits.video) } : a);
+    const g = turnGuide(centreTools, limits, undefined, { asCalled });
+    const zoom = (region: number[]) => formatTurn({ think: "", call: { name: "get_frames", arguments: { timestamps: [2], rung: "full", region } } });
+    expect(g.complete(zoom([0.375, 0.75]))).toBe(true);
+    expect(g.ok(zoom([0.375, 0.75, 0.5]).slice(0, -3))).toBe(false); // a third number: the shorthand has two
+    // Without asCalled the parser's four-corner schema refuses the shorthand as it closes.
+    expect(turnGuide(centreTools, limits).ok(zoom([0.375, 0.75]))).toBe(false);
   });
 
   it.each([

@@ -121,12 +121,12 @@ describe("formatTurn / parseTurn round trip", () => {
 describe("mapCallRegion", () => {
   const call = formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [2.5], rung: "full", region: [0.25, 0.5, 0.75, 1] } } });
   it("rewrites only the call's region, written back as formatTurn writes it", () => {
-    const out = mapCallRegion(call, (r) => r.map((v) => v / 2) as [number, number, number, number]);
+    const out = mapCallRegion(call, (r) => r.map((v) => v / 2));
     expect(out).toBe(formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [2.5], rung: "full", region: [0.125, 0.25, 0.375, 0.5] } } }));
   });
   it("leaves answers, calls without a region and broken calls alone", () => {
-    const f = () => [0, 0, 1, 1] as [number, number, number, number];
-    for (const t of [formatTurn({ think: "x", answer: "7" }), formatTurn({ think: "x", call: { name: "get_frames", arguments: { timestamps: [1], rung: "low" } } }), "<think>x</think>\n<tool_call>{\"name\": \"get_frames\", \"arguments\": {\"region\": [0, 0,</tool_call>", "<think>x</think>\n<tool_call>{\"name\":\"get_frames\",\"arguments\":{\"region\":[0,1]}}</tool_call>"]) expect(mapCallRegion(t, f)).toBe(t);
+    const f = () => [0, 0, 1, 1];
+    for (const t of [formatTurn({ think: "x", answer: "7" }), formatTurn({ think: "x", call: { name: "get_frames", arguments: { timestamps: [1], rung: "low" } } }), "<think>x</think>\n<tool_call>{\"name\": \"get_frames\", \"arguments\": {\"region\": [0, 0,</tool_call>", "<think>x</think>\n<tool_call>{\"name\":\"get_frames\",\"arguments\":{\"region\":[\"0\",1]}}</tool_call>"]) expect(mapCallRegion(t, f)).toBe(t);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildContext, makeBatch, regionsInPicture, regionsInView, turnExample, type TurnContext } from "../../src/policy/tiny/sequence.js";
+import { buildContext, makeBatch, turnExample, type TurnContext } from "../../src/policy/tiny/sequence.js";
+import { zoomsAsCalled, zoomsAsWritten } from "../../src/policy/tiny/zoom.js";
 import { formatTurn } from "../../src/agent/protocol.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 
@@ -44,19 +45,27 @@ describe("turn sequence", () => {
     expect(row(1)).toEqual(target.map(() => 8));
   });
 
-  it("a zoom made inside a crop is written in the crop's fractions (0.01) and read back in the picture's (0.001)", () => {
-    const view = [0.5, 0.5, 1, 1] as [number, number, number, number];
+  it("a zoom is written as its centre: the picture's fractions (0.001), or the crop in view's (0.01); read back as the crop it asks for", () => {
+    const video = { width: 224, height: 224 };
     const zoom = (region: number[]) => formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [2.5], rung: "full", region } } });
-    const absolute = zoom([0.567, 0.701, 0.969, 0.978]);
-    expect(regionsInView(absolute, view)).toBe(zoom([0.13, 0.4, 0.94, 0.96]));
-    expect(regionsInPicture(zoom([0.13, 0.4, 0.94, 0.96]), view)).toBe(zoom([0.565, 0.7, 0.97, 0.98]));
-    expect(regionsInView(absolute, undefined)).toBe(absolute);
-    // The training target is the relative text; without a crop in view the call is taught as written.
-    const tok = Tokenizer.build([...texts, absolute], { frameRefs: 4 });
+    // Whole frames in view: half the picture each way around the centre.
+    expect(zoomsAsWritten(zoom([0.125, 0.5, 0.625, 1]))).toBe(zoom([0.375, 0.75]));
+    expect(zoomsAsCalled(zoom([0.375, 0.75]), video)).toBe(zoom([0.125, 0.5, 0.625, 1]));
+    expect(zoomsAsCalled(zoom([0.1, 0.9]), video)).toBe(zoom([0, 0.5, 0.5, 1])); // kept inside the picture
+    // A crop in view: 90 x 62 source pixels around the centre, inside the crop.
+    const view = [0.5, 0.5, 1, 1] as [number, number, number, number];
+    const read = [0.567, 0.701, 0.969, 0.978];
+    expect(zoomsAsWritten(zoom(read), view)).toBe(zoom([0.54, 0.68]));
+    expect(zoomsAsCalled(zoom([0.54, 0.68]), video, view)).toBe(zoom([0.569, 0.702, 0.971, 0.978]));
+    expect(zoomsAsCalled(zoom([0.99, 0.99]), video, view)).toBe(zoom([0.598, 0.723, 1, 1]));
+    // Four corners (another policy's call) pass through for the parser to judge.
+    expect(zoomsAsCalled(zoom(read), video, view)).toBe(zoom(read));
+    // The training target is the written form, relative to the crop in view when there is one.
+    const tok = Tokenizer.build([...texts, zoom(read)], { frameRefs: 4 });
     const crop = { ...frame(2.5), region: view };
     const built = buildContext({ ...ctx, frames: [crop] }, tok);
     expect(built.view).toEqual(view);
-    expect(tok.decode(turnExample({ ...ctx, frames: [crop] }, absolute, tok).target, built.frameTimes)).toBe(zoom([0.13, 0.4, 0.94, 0.96]));
-    expect(tok.decode(turnExample(ctx, absolute, tok).target, [1, 2.5])).toBe(absolute);
+    expect(tok.decode(turnExample({ ...ctx, frames: [crop] }, zoom(read), tok).target, built.frameTimes)).toBe(zoom([0.54, 0.68]));
+    expect(tok.decode(turnExample(ctx, zoom([0.125, 0.5, 0.625, 1]), tok).target, [1, 2.5])).toBe(zoom([0.375, 0.75]));
   });
 });

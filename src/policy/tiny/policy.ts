@@ -9,7 +9,8 @@ import { throwIfAborted } from "../../errors.js";
 import type { Policy, PolicyInput, PolicyStep, StepOptions } from "../types.js";
 import { loadTiny, type LoadedTiny } from "./checkpoint.js";
 import type { Tokenizer } from "./tokenizer.js";
-import { buildContext, contextFromInput, regionsInPicture, toPrompt } from "./sequence.js";
+import { buildContext, contextFromInput, toPrompt } from "./sequence.js";
+import { calledRegion, WRITTEN_ZOOM_SCHEMA, zoomsAsCalled } from "./zoom.js";
 import { optionAnswers, turnGuide, type GuideSchema, type GuideTool } from "../../agent/guide.js";
 import { inputLimits } from "../../agent/protocol.js";
 
@@ -50,14 +51,15 @@ export function asksForTime(question: string): boolean {
 
 /**
  * The tools as this model can write them: arguments whose key its vocabulary cannot spell are
- * left out of the guide (an optional key it can only write as <unk> would open a call it cannot close).
+ * left out of the guide (an optional key it can only write as <unk> would open a call it cannot
+ * close), and a `region` is written as its centre (zoom.ts).
  */
 export function writableTools(tools: readonly GuideTool[], tokenizer: Tokenizer): GuideTool[] {
   return tools.map((t) => {
     const params = t.parameters as GuideSchema;
     if (!params.properties) return t;
     const keep = Object.entries(params.properties).filter(([k]) => tokenizer.encode(JSON.stringify(k)).unknown.length === 0);
-    return { ...t, parameters: { ...params, properties: Object.fromEntries(keep) } };
+    return { ...t, parameters: { ...params, properties: Object.fromEntries(keep.map(([k, v]) => [k, k === "region" ? WRITTEN_ZOOM_SCHEMA : v])) } };
   });
 }
 
@@ -82,7 +84,9 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       }
       const s = opts.sampling;
       // Limits only when the video is known (the chat endpoint may guess its length from the images).
-      const guide = cfg.guided === false ? null : turnGuide(writable(input.tools), input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false });
+      // The parser judges a written zoom (a centre) as the crop it asks for.
+      const asCalled = (a: Record<string, unknown>) => (Array.isArray(a["region"]) ? { ...a, region: calledRegion(a["region"], input.video, ctx.view) } : a);
+      const guide = cfg.guided === false ? null : turnGuide(writable(input.tools), input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false, asCalled });
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "", inAnswer: false };
       // A frame reference decodes to that frame's time: an answer only when the question asks for one.
@@ -114,8 +118,8 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       const written = tokenizer.decode(ids, ctx.frameTimes);
       if (guide && !guide.complete(written)) warnings.push(`guided decoding did not reach a well-formed turn in ${gen.tokens.length} tokens`);
       return {
-        // A zoom written inside the crop in view, as the tools take it.
-        text: regionsInPicture(written, ctx.view),
+        // A zoom written as its centre, as the tools take it.
+        text: zoomsAsCalled(written, input.video, ctx.view),
         tokenIds: gen.tokens,
         logprobs: gen.logprobs,
         ...(gen.masks ? { guideMasks: gen.masks } : {}),

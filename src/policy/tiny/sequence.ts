@@ -17,9 +17,10 @@
  * - the target is the turn's raw text; the loss covers it and the closing <eos>.
  * Patches are kept as bytes (a quarter of the memory) and turned into floats per batch.
  */
-import { answerByOptionText, mapCallRegion } from "../../agent/protocol.js";
+import { answerByOptionText } from "../../agent/protocol.js";
+import { zoomsAsWritten } from "./zoom.js";
 import { packSequences, type PackRow, type PromptItem, type SftBatch } from "../../nn/index.js";
-import { PATCH, regionRelativeTo, regionWithin, type Region } from "../../video/index.js";
+import { PATCH, type Region } from "../../video/index.js";
 import type { EvidenceFrame, PolicyInput } from "../types.js";
 import type { Tokenizer } from "./tokenizer.js";
 
@@ -144,22 +145,6 @@ export function buildContext(ctx: TurnContext, tok: Tokenizer): BuiltContext {
   return { items, unknown: [...unknown], frameTimes: ctx.frames.map((f) => f.timestamp), ...(view ? { view } : {}) };
 }
 
-const toGrid = (steps: number) => (r: Region) => r.map((v) => Math.round(v * steps) / steps) as Region;
-
-/**
- * A turn's text as the model writes it: a zoom made while a crop is in view is written in that
- * crop's own fractions (0.01 of it), since pointing inside the few patches in sight is what the
- * model learns (98% within 4 px, bench:reading-probe --view point --crop) and adding offsets is not.
- */
-export function regionsInView(text: string, view: Region | undefined): string {
-  return view ? mapCallRegion(text, (r) => toGrid(100)(regionRelativeTo(view, r))) : text;
-}
-
-/** The model's text as the tools take it: such a zoom back in the picture's fractions (0.001). */
-export function regionsInPicture(text: string, view: Region | undefined): string {
-  return view ? mapCallRegion(text, (r) => toGrid(1000)(regionWithin(view, r))) : text;
-}
-
 /** Context items as the engine's prompt (patch floats materialized). */
 export function toPrompt(items: readonly SeqItem[]): PromptItem[] {
   return items.map((it) => ("patch" in it ? { ...it, patch: patchFloats(it.patch) } : it));
@@ -183,7 +168,8 @@ export interface ExampleOptions {
 /** A turn's training example: its context and its text (times naming frames in view as references) + <eos>. */
 export function turnExample(ctx: TurnContext, text: string, tok: Tokenizer, opts: ExampleOptions = {}): Example {
   const built = buildContext(ctx, tok);
-  const target = regionsInView(opts.optionText && ctx.options ? answerByOptionText(text, ctx.options) : text, built.view);
+  // A zoom is taught as the model writes it (zoom.ts): its centre, in the crop in view's fractions.
+  const target = zoomsAsWritten(opts.optionText && ctx.options ? answerByOptionText(text, ctx.options) : text, built.view);
   return { items: built.items, target: [...tok.encode(target, built.frameTimes).ids, tok.id("<eos>")] };
 }
 

@@ -29,6 +29,7 @@ import { createUniformPolicy } from "../uniform.js";
 import { evidenceByTurn } from "./evidence.js";
 import { FramemindError } from "../../errors.js";
 import { LADDERS, type Region, type Size } from "../../video/index.js";
+import { SIGN_ZOOM_SIDE, zoomAt } from "./zoom.js";
 import { textSize } from "../../../datasets/synth/font.js";
 import { formatTurn, optionWords } from "../../agent/protocol.js";
 import type { DatasetItem } from "../../../datasets/schema.js";
@@ -41,34 +42,15 @@ const Meta = z.object({
 });
 
 /**
- * The first zoom on small text: half the picture each way, placed by the eighth of the picture
- * nearest the text's centre (clamped inside it). That is as finely as the model points from the
- * clip it has in view (80% the right eighth, bench:reading-probe --view point --pointStep 0.125
- * --pointFrom clip); the text then sits within 1/16 of the picture of the crop's centre.
+ * Where the first zoom on small text is centred: the eighth of the picture nearest the text's
+ * centre, kept a quarter from the edges (the crop is half the picture, zoom.ts). That is as finely
+ * as the model points from the clip it has in view (80% the right eighth, bench:reading-probe
+ * --view point --pointStep 0.125 --pointFrom clip); the text then sits within 1/16 of the picture
+ * of the crop's centre.
  */
-export function signZoom(centre: { x: number; y: number }, video: Size): Region {
-  const side = (c: number, whole: number) => Math.min(0.5, Math.max(0, Math.round((c / whole) * 8) / 8 - 0.25));
-  const x0 = side(centre.x, video.width), y0 = side(centre.y, video.height);
-  return [x0, y0, x0 + 0.5, y0 + 0.5];
-}
-
-/** Source pixels of the read zoom: a little over 3 x 2 patches, so `regionCut` rounds it to 84 x 56 whatever the 0.01 the model writes it at (a crop a pixel under 84 x 56 would be floored to 56 x 28). */
-export const READ_ZOOM_PX = { width: 90, height: 62 } as const;
-
-/**
- * The second zoom: READ_ZOOM_PX around the text's centre (inside `within`, the first zoom, when
- * given), where the model reads a code moved by a few pixels (75% from 0.9.0, bench:reading-probe
- * --crop 2.6 --jitter 4) and points within 4 px from the first zoom (98%, --view point --crop 2.6 --jitter 20).
- */
-export function readZoom(centre: { x: number; y: number }, video: Size, within: Region = [0, 0, 1, 1]): Region {
-  const side = (c: number, whole: number, px: number, lo: number, hi: number) => {
-    const w = Math.min(px / whole, hi - lo);
-    const a = Math.min(hi - w, Math.max(lo, c / whole - w / 2));
-    return [Math.round(a * 1000) / 1000, Math.round((a + w) * 1000) / 1000] as const;
-  };
-  const [x0, x1] = side(centre.x, video.width, READ_ZOOM_PX.width, within[0], within[2]);
-  const [y0, y1] = side(centre.y, video.height, READ_ZOOM_PX.height, within[1], within[3]);
-  return [x0, y0, x1, y1];
+export function signZoomCentre(text: { x: number; y: number }, video: Size): [number, number] {
+  const at = (c: number, whole: number) => Math.min(1 - SIGN_ZOOM_SIDE / 2, Math.max(SIGN_ZOOM_SIDE / 2, Math.round((c / whole) * 8) / 8));
+  return [at(text.x, video.width), at(text.y, video.height)];
 }
 
 /** The centre of a text box (source pixels). */
@@ -112,7 +94,7 @@ export interface CueTeacherOptions {
   changeReads?: boolean;
   /**
    * Small-code zooms on the sign in two steps instead of asking for the whole frame at the top
-   * rung (session 21): signZoom from the clip, then readZoom inside it, then the code is read.
+   * rung (session 21): a crop around signZoomCentre from the clip, then READ_ZOOM_PX inside it (zoom.ts), then the code is read.
    */
   zoomRegion?: boolean;
 }
@@ -210,12 +192,14 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         if (stage === "clip") {
           const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
           const t = f1(pick.timestamp);
-          const region = signZoom(textCentre(box), input.video);
+          const region = zoomAt(signZoomCentre(textCentre(box), input.video), input.video);
           return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read the sign closely.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) };
         }
         if (stage === "close" && zooms.length === 1 && frames[0]) {
           const first = (zooms[0]!.call!.arguments as { region: Region }).region;
-          const region = readZoom(textCentre(box), input.video, first);
+          // The read: READ_ZOOM_PX around the code, inside the first crop (where the model points within 4 px, 98%).
+          const c = textCentre(box);
+          const region = zoomAt([c.x / input.video.width, c.y / input.video.height], input.video, first);
           return { text: formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [Number(f1(frames[0].timestamp))], rung: CLOSE_RUNG, region } } }) };
         }
       }
