@@ -186,12 +186,13 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
           return { text: watch(`${what} from ${f1(start)} to ${f1(end)} s.`, start, end) };
         }
       }
+      /** The middle clip frame showing text on the sign (else the cue, else the clip's middle): where small text is read. */
+      const textTime = () => f1((lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!).timestamp);
       if (family === "small-code" && opts.zoomRegion && text[0]) {
         const box = text[0];
         const zooms = looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
         if (stage === "clip") {
-          const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
-          const t = f1(pick.timestamp);
+          const t = textTime();
           const region = zoomAt(signZoomCentre(textCentre(box), input.video), input.video);
           return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read the sign closely.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) };
         }
@@ -204,8 +205,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         }
       }
       if (stage === "clip" && family === "small-code") {
-        const pick = lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!;
-        const t = f1(pick.timestamp);
+        const t = textTime();
         return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read it at the ${CLOSE_RUNG} rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG } } }) };
       }
       if (stage === "clip" && family === "order" && !opts.orderFromClip) {
