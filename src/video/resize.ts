@@ -170,25 +170,6 @@ export function regionCut(src: Size, res: Resolution, region: Region): RegionCut
   return { size, decode, left: place(x0, size.width, decode.width), top: place(y0, size.height, decode.height) };
 }
 
-/**
- * Regions inside a view that is itself a region: `within(view, r)` is r (fractions of the view)
- * as fractions of the whole picture, `relativeTo(view, r)` the inverse. The embedded model writes
- * a zoom inside the crop it sees in that crop's own fractions (where it points well) and its
- * policy turns them into the picture's (src/policy/tiny).
- */
-export function regionWithin(view: Region, r: Region): Region {
-  const [vx0, vy0, vx1, vy1] = view;
-  const w = vx1 - vx0, h = vy1 - vy0;
-  return [vx0 + r[0] * w, vy0 + r[1] * h, vx0 + r[2] * w, vy0 + r[3] * h];
-}
-
-export function regionRelativeTo(view: Region, r: Region): Region {
-  const [vx0, vy0, vx1, vy1] = view;
-  const w = vx1 - vx0, h = vy1 - vy0;
-  const clamp = (v: number) => Math.min(1, Math.max(0, v));
-  return [clamp((r[0] - vx0) / w), clamp((r[1] - vy0) / h), clamp((r[2] - vx0) / w), clamp((r[3] - vy0) / h)];
-}
-
 /** The output size of a frame at a resolution, cropped to `region` when one is given. */
 export function frameSize(src: Size, res: Resolution, region?: Region): Size {
   return region ? regionCut(src, res, region).size : targetSize(src, res);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildContext, makeBatch, turnExample, type TurnContext } from "../../src/policy/tiny/sequence.js";
-import { zoomsAsCalled, zoomsAsWritten } from "../../src/policy/tiny/zoom.js";
+import { pointInPicture, pointInView, zoomsAsCalled, zoomsAsWritten } from "../../src/policy/tiny/zoom.js";
 import { formatTurn } from "../../src/agent/protocol.js";
 import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 
@@ -67,5 +67,14 @@ describe("turn sequence", () => {
     expect(built.view).toEqual(view);
     expect(tok.decode(turnExample({ ...ctx, frames: [crop] }, zoom(read), tok).target, built.frameTimes)).toBe(zoom([0.54, 0.68]));
     expect(tok.decode(turnExample(ctx, zoom([0.125, 0.5, 0.625, 1]), tok).target, [1, 2.5])).toBe(zoom([0.375, 0.75]));
+  });
+
+  it("a point in a crop's fractions maps into the picture's and back; outside the crop it is clamped to its edge", () => {
+    const view = [0.25, 0.5, 0.75, 1] as [number, number, number, number];
+    expect(pointInPicture(view, [0, 0])).toEqual([0.25, 0.5]);
+    expect(pointInPicture(view, [0.5, 0.5])).toEqual([0.5, 0.75]);
+    pointInPicture(view, pointInView(view, [0.3, 0.6])).forEach((v, i) => expect(v).toBeCloseTo([0.3, 0.6][i]!, 12));
+    expect(pointInView(view, [0, 0.25])).toEqual([0, 0]);
+    expect(pointInView(view, [0.9, 0.75])).toEqual([1, 0.5]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clipTokens, findRung, LADDERS, regionRelativeTo, regionWithin, roundHalfEven, smartResize, targetSize, tokensFor, type Region } from "../../src/video/index.js";
+import { clipTokens, findRung, LADDERS, roundHalfEven, smartResize, targetSize, tokensFor } from "../../src/video/index.js";
 
 describe("smart_resize (Qwen2.5-VL reference values)", () => {
   it.each([
@@ -73,18 +73,5 @@ describe("ladders and rungs", () => {
     const s = { width: 56, height: 56 };
     expect(clipTokens(16, s)).toBe(8 * 4);
     expect(clipTokens(9, s)).toBe(5 * 4);
-  });
-});
-
-describe("regions inside a crop", () => {
-  it("a region in a crop's fractions maps into the picture's and back", () => {
-    const view: Region = [0.25, 0.5, 0.75, 1];
-    expect(regionWithin(view, [0, 0, 1, 1])).toEqual(view);
-    expect(regionWithin(view, [0.5, 0.5, 1, 1])).toEqual([0.5, 0.75, 0.75, 1]);
-    const r: Region = [0.3, 0.6, 0.5, 0.9];
-    regionWithin(view, regionRelativeTo(view, r)).forEach((v, i) => expect(v).toBeCloseTo(r[i]!, 12));
-  });
-  it("what lies outside the crop is clamped to its edge", () => {
-    expect(regionRelativeTo([0.25, 0.5, 0.75, 1], [0, 0.25, 0.5, 0.75])).toEqual([0, 0, 0.5, 0.5]);
   });
 });

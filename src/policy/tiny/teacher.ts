@@ -38,7 +38,7 @@ import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js
 const Meta = z.object({
   family: z.enum(["flash-digit", "count", "order", "small-code", "change", "when"]),
   cue: z.object({ start: z.number(), end: z.number() }),
-  text: z.array(z.object({ x: z.number(), y: z.number().default(0), cell: z.number().default(1), from: z.number(), to: z.number(), text: z.string() })).default([]),
+  text: z.array(z.object({ x: z.number(), y: z.number().optional(), cell: z.number().optional(), from: z.number(), to: z.number(), text: z.string() })).default([]),
 });
 
 /**
@@ -188,8 +188,10 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
       }
       /** The middle clip frame showing text on the sign (else the cue, else the clip's middle): where small text is read. */
       const textTime = () => f1((lit[Math.floor(lit.length / 2)] ?? seen[Math.floor(seen.length / 2)] ?? frames[Math.floor(frames.length / 2)]!).timestamp);
-      if (family === "small-code" && opts.zoomRegion && text[0]) {
-        const box = text[0];
+      const sign = text[0];
+      // Zooming needs to know where the text is (every synth generator writes y and cell).
+      if (family === "small-code" && opts.zoomRegion && sign?.y !== undefined && sign.cell !== undefined) {
+        const box = { ...sign, y: sign.y, cell: sign.cell };
         const zooms = looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
         if (stage === "clip") {
           const t = textTime();

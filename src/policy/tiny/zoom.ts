@@ -12,7 +12,7 @@
  */
 import { mapCallRegion } from "../../agent/protocol.js";
 import type { GuideSchema } from "../../agent/guide.js";
-import { regionRelativeTo, regionWithin, type Region, type Size } from "../../video/index.js";
+import type { Region, Size } from "../../video/index.js";
 
 /** The first zoom's side, as a fraction of the picture. */
 export const SIGN_ZOOM_SIDE = 0.5;
@@ -25,8 +25,16 @@ export const SIGN_ZOOM_SIDE = 0.5;
 export const READ_ZOOM_PX = { width: 90, height: 62 } as const;
 
 const onGrid = (steps: number) => (v: number) => Math.round(v * steps) / steps;
-const point = (view: Region, p: readonly number[]) => regionWithin(view, [p[0]!, p[1]!, p[0]!, p[1]!]).slice(0, 2) as [number, number];
-const pointIn = (view: Region, p: readonly number[]) => regionRelativeTo(view, [p[0]!, p[1]!, p[0]!, p[1]!]).slice(0, 2) as [number, number];
+/** A point given in the fractions of the crop `view`, in the picture's. */
+export function pointInPicture(view: Region, p: readonly number[]): [number, number] {
+  return [view[0] + p[0]! * (view[2] - view[0]), view[1] + p[1]! * (view[3] - view[1])];
+}
+
+/** A point of the picture in the crop `view`'s own fractions, clamped to its edges. */
+export function pointInView(view: Region, p: readonly number[]): [number, number] {
+  const at = (v: number, lo: number, hi: number) => Math.min(1, Math.max(0, (v - lo) / (hi - lo)));
+  return [at(p[0]!, view[0], view[2]), at(p[1]!, view[1], view[3])];
+}
 
 /** The crop a zoom centred at `centre` (the picture's fractions) gets, with `view` the crop in sight (if any). */
 export function zoomAt(centre: readonly [number, number], video: Size, view?: Region): Region {
@@ -44,14 +52,14 @@ export function zoomAt(centre: readonly [number, number], video: Size, view?: Re
 /** A region as the model writes it: its centre, in the fractions of the crop in view (0.01) or of the picture (0.001). */
 export function writtenZoom(r: Region, view?: Region): [number, number] {
   const c = [(r[0] + r[2]) / 2, (r[1] + r[3]) / 2];
-  return view ? (pointIn(view, c).map(onGrid(100)) as [number, number]) : (c.map(onGrid(1000)) as [number, number]);
+  return view ? (pointInView(view, c).map(onGrid(100)) as [number, number]) : (c.map(onGrid(1000)) as [number, number]);
 }
 
 /** The region a written zoom (a centre) asks for; anything else is passed on for the parser to judge. */
 export function calledRegion(written: readonly unknown[], video: Size, view?: Region): readonly unknown[] {
   if (written.length !== 2 || !written.every((v) => typeof v === "number")) return written;
   const c = written as readonly number[];
-  return zoomAt(view ? point(view, c) : [c[0]!, c[1]!], video, view);
+  return zoomAt(view ? pointInPicture(view, c) : [c[0]!, c[1]!], video, view);
 }
 
 /** A turn's text as the model writes it (its call's region as a centre). */
