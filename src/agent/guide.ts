@@ -154,6 +154,9 @@ function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   if (negative && s.minimum !== undefined && s.minimum >= 0) throw new Bad();
   if (integer && /[.eE]/.test(m)) throw new Bad();
   if (/^-?0\d/.test(m)) throw new Bad(); // JSON has no leading zeros
+  // A number enum: the text written so far begins one of its values (as JSON or with one decimal: 15, 15.0).
+  const allowed = s.enum?.filter((e): e is number => typeof e === "number");
+  if (allowed?.length && !allowed.some((e) => String(e).startsWith(m) || e.toFixed(1).startsWith(m))) throw new Bad();
   c.i += m.length;
   if (c.atEnd()) {
     if (!reachable(m, s, integer)) throw new Bad();
@@ -162,6 +165,7 @@ function number(c: Cursor, s: GuideSchema, integer: boolean): void {
   if (!/\d$/.test(m)) throw new Bad(); // "1." or "-" followed by something else
   const v = Number(m);
   if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) throw new Bad();
+  if (allowed?.length && !allowed.includes(v)) throw new Bad();
 }
 
 /** Can the unsigned number prefix `m` (whole digits, maybe a point and fraction digits) still end inside [minimum, maximum]? */
@@ -246,7 +250,7 @@ function plannedClip(think: string, limits: CallLimits): { start: number; end: n
 }
 
 /** `{"name": TOOL, "arguments": {...}}`, name first (as formatTurn writes it) so the arguments follow that tool's schema. */
-function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undefined, think: string | null, asCalled: GuideOptions["asCalled"]): void {
+function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undefined, think: string | null, opts: GuideOptions): void {
   const field = (name: string) => {
     c.lit(`"${name}"`);
     c.ws();
@@ -267,10 +271,11 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
   const known = limits !== undefined ? POLICY_TOOLS.find((t) => t.name === name) : undefined;
   // A call that mixed two forms could never validate, and would be found out only as it closed.
   const plan = think !== null && name === "get_clip" && limits ? plannedClip(think, limits) : null;
-  object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits, plan) : undefined, known?.forms ?? []);
+  const inView = name === "get_frames" && opts.framesInView?.length ? opts.framesInView : null;
+  object(c, chosen.parameters as GuideSchema, known && limits ? callBounds(name, limits, plan, inView) : undefined, known?.forms ?? []);
   if (known && limits) {
     const written = JSON.parse(c.s.slice(at, c.i)) as Record<string, unknown>;
-    if ("error" in validateCall(name, asCalled ? asCalled(written) : written, limits)) throw new Bad();
+    if ("error" in validateCall(name, opts.asCalled ? opts.asCalled(written) : written, limits)) throw new Bad();
   }
   c.ws();
   c.lit("}");
@@ -286,7 +291,7 @@ function call(c: Cursor, tools: readonly GuideTool[], limits: CallLimits | undef
  */
 const affordableFrames = new WeakMap<CallLimits, Map<string, number>>();
 
-function callBounds(tool: string, limits: CallLimits, plan: { start: number; end: number } | null): Bounds {
+function callBounds(tool: string, limits: CallLimits, plan: { start: number; end: number } | null, inView: readonly number[] | null): Bounds {
   const last = lastCallTime(limits);
   const cap = (s: GuideSchema, max: number): GuideSchema => ({ ...s, maximum: Math.min(s.maximum ?? Infinity, max) });
   /** Frames the budget pays for at a rung (0: not even one); counted once per guide, as every candidate token re-checks the call. */
@@ -306,7 +311,10 @@ function callBounds(tool: string, limits: CallLimits, plan: { start: number; end
     const other = written[key === "start" ? "end" : "start"];
     const rung = typeof written["rung"] === "string" ? written["rung"] : undefined;
     const frames = Array.isArray(written["timestamps"]) ? written["timestamps"].length : typeof written["count"] === "number" ? written["count"] : undefined;
-    if (key === "timestamps" && s.items) return { ...s, items: cap(s.items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}) };
+    if (key === "timestamps" && s.items) {
+      const items = inView ? { ...s.items, enum: inView.map((t) => Number(t.toFixed(1))) } : s.items;
+      return { ...s, items: cap(items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}) };
+    }
     if (key === "count" && rung) return cap(s, affordable(rung));
     if (key === "rung" && s.enum) return { ...s, enum: s.enum.filter((r) => typeof r === "string" && affordable(r) >= (frames ?? 1)) };
     // 0.1 s apart at least, with room for float error (38.0 + 0.1 is a hair above 38.1).
@@ -348,7 +356,7 @@ function check(text: string, tools: readonly GuideTool[], limits: CallLimits | u
     if (open === "<answer>") answers ? answerOf(c, answers) : c.until("</answer>", true);
     else {
       c.ws();
-      call(c, tools, limits, opts.followThink ? think : null, opts.asCalled);
+      call(c, tools, limits, opts.followThink ? think : null, opts);
       c.ws();
       c.lit("</tool_call>");
     }
@@ -374,6 +382,14 @@ export interface GuideOptions {
    * (the embedded model writes a zoom as its centre): what the parser validates when a call closes.
    */
   asCalled?: (args: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * The times of the frames in view: a `get_frames` call looks again at some of them (at 0.1 s, as
+   * the protocol writes times). The cue teacher's frames calls always do (every family, measured on
+   * 300 drills); the embedded model names them by frame reference. Without it a small-code
+   * fine-tune wrote a zoom's fractions as its times ([0.25, 0.625]; session 22: its first zoom's
+   * time inside the code's interval 36 -> 38 of val 300's 50; 0.9.0's test answers unchanged).
+   */
+  framesInView?: readonly number[];
 }
 
 /**

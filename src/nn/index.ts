@@ -5,7 +5,7 @@ export { gradients } from './autodiff.js';
 export { exportOnnx, OPSET, type ExportSpec } from './onnx.js';
 export { Session, f32, i32, type TensorValue, type SessionOptions, type FeedDType, type FeedData } from './runtime.js';
 export { AdamW, globalNorm, lrAt, type AdamWOptions, type AdamWState, type AdamStepInfo, type ScheduleOptions } from './adam.js';
-export { Rng, type RngState } from './rng.js';
+export { hashString, Rng, type RngState } from './rng.js';
 export {
   saveCheckpoint,
   loadCheckpoint,

@@ -113,6 +113,8 @@ export const DataConfig = z
         changeReads: z.boolean().default(false),
         /** Small-code zooms on the sign in two region steps, then reads (session 21; CueTeacherOptions.zoomRegion). */
         zoomRegion: z.boolean().default(false),
+        /** With zoomRegion: the read is centred up to this many source px off the code, so reading is learnt where a model's own pointing lands (CueTeacherOptions.readJitter). */
+        readJitter: z.number().min(0).max(20).default(0),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

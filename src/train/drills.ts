@@ -18,7 +18,7 @@ import { FAMILIES, type Family } from "../../datasets/synth/families.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
-import { CLOSE_RUNG, createCueTeacher, textCentre, type CueTeacherOptions } from "../policy/tiny/teacher.js";
+import { CLOSE_RUNG, createCueTeacher, readCentre, type CueTeacherOptions } from "../policy/tiny/teacher.js";
 import { zoomAt } from "../policy/tiny/zoom.js";
 import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
@@ -95,12 +95,11 @@ export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "sma
  * Frames are at the rung the teacher reads them at: low, or CLOSE_RUNG for small text (`close`
  * overrides it); `rung` puts every frame at one rung.
  */
-export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string; zoomRegion?: boolean } = {}): TurnContext {
+export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string; zoomRegion?: boolean; readJitter?: number } = {}): TurnContext {
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
   // With the two-step zoom (CueTeacherOptions.zoomRegion), small text is read from the second zoom's crop.
   const box = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] } | undefined)?.text?.[0];
-  const c = box && textCentre(box);
-  const region = opts.zoomRegion && item.meta?.family === "small-code" && c ? zoomAt([c.x / scene.width, c.y / scene.height], scene, [0, 0, 1, 1]) : undefined;
+  const region = opts.zoomRegion && item.meta?.family === "small-code" && box ? zoomAt(readCentre(box, scene, item.id, opts.readJitter), scene, [0, 0, 1, 1]) : undefined;
   const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact", undefined, region));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
@@ -181,7 +180,7 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
     // The reading view is answered with the teacher's answer turn (its think text and answer).
     if (opts.reading && !opts.lastTurns && last.includes("<answer>")) {
       const { item, scene } = makeItem(opts.seed, "train", i);
-      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene, { zoomRegion: opts.teacher?.zoomRegion ?? false }), last, tok, eo), reading: true });
+      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene, { zoomRegion: opts.teacher?.zoomRegion ?? false, readJitter: opts.teacher?.readJitter ?? 0 }), last, tok, eo), reading: true });
     }
     out.push(...examples.filter((e) => exampleLength(e) <= maxLen));
     onProgress?.(done + 1, opts.n);

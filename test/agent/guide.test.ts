@@ -126,6 +126,19 @@ describe("turn guide (guided decoding)", () => {
     expect(follow.ok('<think>I read 5.3 and 5.8 s closely.</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[7,')).toBe(true);
   });
 
+  it("framesInView: a get_frames call names times of frames in view (as written at 0.1 s), a clip is free", () => {
+    const look = turnGuide(tools, limits, undefined, { framesInView: [12.0333, 15.2, 15.4667] });
+    const frames = '<think>Text shows on the sign at 15.2 s.</think><tool_call>{"name":"get_frames","arguments":{"timestamps":[';
+    // The seen failure: a zoom's fractions written as its times.
+    expect(['0', '0.25', '1', '15', '15.', '15.2', '15.2,15.5', '15.2,15.3', '12', '12.0', '12.03', '15.4'].map((a) => look.ok(frames + a))).toEqual([false, false, true, true, true, true, true, false, true, true, false, false]);
+    expect(look.complete(frames + '15.2],"rung":"full","region":[0.125,0.5,0.625,1]}}</tool_call>')).toBe(true);
+    expect(look.complete(frames + '12],"rung":"full"}}</tool_call>')).toBe(true);
+    expect(look.ok(frames + '15.3]')).toBe(false);
+    // Without it the same time is free; a clip's interval is never bound by it.
+    expect(turnGuide(tools, limits).ok(frames + '0.25,')).toBe(true);
+    expect(look.ok('<think></think><tool_call>{"name":"get_clip","arguments":{"start":3,"end":7.7,')).toBe(true);
+  });
+
   it("with limits, a call's keys stay in one of its forms (get_frames: times, or an interval and a count)", () => {
     const bounded = turnGuide(tools, limits);
     const frames = '<think></think><tool_call>{"name":"get_frames","arguments":{';
@@ -181,7 +194,7 @@ describe("turn guide (guided decoding)", () => {
     // Spans of well-formed turns replaced by JSON-ish characters: where a model's tokens go astray.
     const rng = new Rng(19);
     const alphabet = '0123456789.eE+-,:{}[]" abl';
-    const guides = [guide, turnGuide(tools, limits), turnGuide(tools, limits, undefined, { followThink: true })];
+    const guides = [guide, turnGuide(tools, limits), turnGuide(tools, limits, undefined, { followThink: true }), turnGuide(tools, limits, undefined, { framesInView: [1.2, 5.3, 5.8] })];
     let completes = 0;
     for (let n = 0; n < 4000; n++) {
       const t = turns[rng.int(turns.length)]!;

@@ -276,6 +276,27 @@ describe("SFT drills (rendered in-process)", () => {
     for (const i of [0, 1, 2, 4, 5]) expect((await drillTurns(5, i, { teacher: { zoomRegion: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(5, i)).turns.map((t) => t.text));
   });
 
+  it("readJitter: the read lands up to that many px off the code, the same for the teacher's call and the reading view, and still holds it", async () => {
+    let moved = 0;
+    for (const index of [3, 9, 15, 21, 27, 33]) {
+      const { item, scene } = makeItem(5, "train", index);
+      const exact = await drillTurns(5, index, { teacher: { zoomRegion: true } });
+      const jittered = await drillTurns(5, index, { teacher: { zoomRegion: true, readJitter: 5 } });
+      const readOf = (d: typeof exact) => d.turns[3]!.input.evidence[0]!.region!;
+      const [a, b] = [readOf(exact), readOf(jittered)];
+      // Same crop size (x: 90 px of a 224-px picture), moved by at most 5 px each way (plus rounding to 0.001).
+      for (const k of [0, 1, 2, 3]) expect(Math.abs(b[k]! - a[k]!) * (k % 2 ? scene.height : scene.width)).toBeLessThanOrEqual(5 + 0.5);
+      if (a.some((v, k) => v !== b[k])) moved++;
+      expect(jittered.evidenceSeen).toBe(true);
+      expect(jittered.turns[3]!.text).toBe(exact.turns[3]!.text);
+      // The reading view is cut where the teacher's read is.
+      expect(readingContext(item, scene, { zoomRegion: true, readJitter: 5 }).frames[0]!.region).toEqual(b);
+      // The first zoom is not moved.
+      expect(jittered.turns[1]!.text).toBe(exact.turns[1]!.text);
+    }
+    expect(moved).toBeGreaterThan(3);
+  });
+
   it("zoomRegion drills reproduce the real loop's crops (real ffmpeg on the fixture's small-code video)", { timeout: 600_000 }, async () => {
     const fx = await synthFixture();
     const item = (await loadDataset(fx.dataset)).find((i) => i.meta.family === "small-code")!;

@@ -86,7 +86,7 @@ export function createTinyPolicy(cfg: TinyPolicyConfig = {}): Policy {
       // Limits only when the video is known (the chat endpoint may guess its length from the images).
       // The parser judges a written zoom (a centre) as the crop it asks for.
       const asCalled = (a: Record<string, unknown>) => (Array.isArray(a["region"]) ? { ...a, region: calledRegion(a["region"], input.video, ctx.view) } : a);
-      const guide = cfg.guided === false ? null : turnGuide(writable(input.tools), input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false, asCalled });
+      const guide = cfg.guided === false ? null : turnGuide(writable(input.tools), input.video.fps > 0 ? inputLimits(input) : undefined, optionAnswers(input.options), { followThink: cfg.followThink ?? false, asCalled, framesInView: ctx.frameTimes });
       // decode() writes token by token, so a candidate's text is the turn so far plus its own.
       const sofar = { n: -1, text: "", inAnswer: false };
       // A frame reference decodes to that frame's time: an answer only when the question asks for one.

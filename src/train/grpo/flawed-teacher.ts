@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { formatTurn, parseTurn } from "../../agent/protocol.js";
-import { Rng } from "../../nn/index.js";
+import { hashString, Rng } from "../../nn/index.js";
 import { LADDERS } from "../../video/index.js";
 import type { Policy, PolicyInput, PolicyStep } from "../../policy/types.js";
 
@@ -46,17 +46,6 @@ function away(t: number, duration: number): number {
   return Math.min(last, r1((t + duration / 2) % duration));
 }
 
-/** FNV-1a then murmur3's finalizer: ids that differ in one character get unrelated streams. */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /**
  * Rewrites the think's decision (its last sentence starting "I ": "I watch 6.0 to 11.0 s
  * closely.", "I read it at the full rung.") and leaves what it saw as written. A teacher whose
@@ -70,12 +59,12 @@ function decide(think: string, edit: (clause: string) => string): string {
 
 export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw?: (kind: FlawKind) => void): Policy {
   if (!hasFlaws(f)) return inner;
-  const base = hash(`${f.seed}:${itemId}`);
+  const base = hashString(`${f.seed}:${itemId}`);
   return {
     id: `${inner.id}+flawed`,
     async step(input: PolicyInput, opts): Promise<PolicyStep> {
       // Its own stream, so adding the switch left the other flaws' draws (and data sets) as they were.
-      if (input.turn.index === 0 && !input.turn.mustAnswer && f.skipLook > 0 && new Rng(hash(`${base}:skip`)).uniform() < f.skipLook) {
+      if (input.turn.index === 0 && !input.turn.mustAnswer && f.skipLook > 0 && new Rng(hashString(`${base}:skip`)).uniform() < f.skipLook) {
         onFlaw?.("skipLook");
         return inner.step({ ...input, turn: { ...input.turn, mustAnswer: true } }, opts);
       }
@@ -83,7 +72,7 @@ export function withFlaws(inner: Policy, itemId: string, f: TeacherFlaws, onFlaw
       const limits = { ladder: input.ladder, duration: input.video.duration, video: { width: input.video.width, height: input.video.height }, maxFramesPerCall: 64, remainingVisualTokens: Number.MAX_SAFE_INTEGER };
       const t = parseTurn(out, limits);
       if (t.kind !== "call") return out;
-      const rng = new Rng(hash(`${base}:${input.turn.index}`));
+      const rng = new Rng(hashString(`${base}:${input.turn.index}`));
       const args: Record<string, unknown> = { ...t.call.arguments };
       const d = input.video.duration;
       let changed = false;
