@@ -312,7 +312,7 @@ function callBounds(tool: string, limits: CallLimits, plan: { start: number; end
     const rung = typeof written["rung"] === "string" ? written["rung"] : undefined;
     const frames = Array.isArray(written["timestamps"]) ? written["timestamps"].length : typeof written["count"] === "number" ? written["count"] : undefined;
     if (key === "timestamps" && s.items) {
-      const items = inView ? { ...s.items, enum: inView.map((t) => Number(t.toFixed(1))) } : s.items;
+      const items = inView ? { ...s.items, enum: inView } : s.items;
       return { ...s, items: cap(items, last), ...(rung ? { maxItems: Math.min(s.maxItems ?? Infinity, affordable(rung)) } : {}) };
     }
     if (key === "count" && rung) return cap(s, affordable(rung));
@@ -396,7 +396,9 @@ export interface GuideOptions {
  * `limits`: the turn's call limits (as the loop gives the parser); without them, schemas only.
  * `answers`: the answers allowed (see optionAnswers); without them, any non-empty text.
  */
-export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits, answers?: readonly string[], opts: GuideOptions = {}): TurnGuide {
+export function turnGuide(tools: readonly GuideTool[], limits?: CallLimits, answers?: readonly string[], options: GuideOptions = {}): TurnGuide {
+  // Times as the protocol writes them, rounded once here rather than on every candidate token.
+  const opts = options.framesInView ? { ...options, framesInView: options.framesInView.map((t) => Number(t.toFixed(1))) } : options;
   const run = (text: string): "complete" | "prefix" | "bad" => {
     try {
       return check(text, tools, limits, answers, opts) ? "complete" : "prefix";

@@ -18,8 +18,7 @@ import { FAMILIES, type Family } from "../../datasets/synth/families.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
-import { CLOSE_RUNG, createCueTeacher, readCentre, type CueTeacherOptions } from "../policy/tiny/teacher.js";
-import { zoomAt } from "../policy/tiny/zoom.js";
+import { CLOSE_RUNG, createCueTeacher, readZoom, type CueTeacherOptions } from "../policy/tiny/teacher.js";
 import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import type { Scene } from "../../datasets/synth/scene.js";
@@ -99,7 +98,7 @@ export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: s
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
   // With the two-step zoom (CueTeacherOptions.zoomRegion), small text is read from the second zoom's crop.
   const box = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] } | undefined)?.text?.[0];
-  const region = opts.zoomRegion && item.meta?.family === "small-code" && box ? zoomAt(readCentre(box, scene, item.id, opts.readJitter), scene, [0, 0, 1, 1]) : undefined;
+  const region = opts.zoomRegion && item.meta?.family === "small-code" && box ? readZoom(box, scene, item.id, opts.readJitter) : undefined;
   const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact", undefined, region));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }

@@ -295,6 +295,12 @@ describe("SFT drills (rendered in-process)", () => {
       expect(jittered.turns[1]!.text).toBe(exact.turns[1]!.text);
     }
     expect(moved).toBeGreaterThan(3);
+    // Where the read is held inside the first crop (about 1 in 12 items), the reading view is too.
+    for (let index = 39; index < 39 + 6 * 40; index += 6) {
+      const { item, scene } = makeItem(5, "train", index);
+      const read = (await drillTurns(5, index, { teacher: { zoomRegion: true, readJitter: 5 } })).turns[3]!.input.evidence[0]!.region;
+      expect(readingContext(item, scene, { zoomRegion: true, readJitter: 5 }).frames[0]!.region, item.id).toEqual(read);
+    }
   });
 
   it("zoomRegion drills reproduce the real loop's crops (real ffmpeg on the fixture's small-code video)", { timeout: 600_000 }, async () => {

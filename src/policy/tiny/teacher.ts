@@ -54,8 +54,11 @@ export function signZoomCentre(text: { x: number; y: number }, video: Size): [nu
   return [at(text.x, video.width), at(text.y, video.height)];
 }
 
+/** A text box of the synthetic suite's meta (source pixels). */
+type TextBox = { x: number; y: number; cell: number; text: string };
+
 /** The centre of a text box (source pixels). */
-export const textCentre = (b: { x: number; y: number; cell: number; text: string }) => {
+export const textCentre = (b: TextBox) => {
   const size = textSize(b.text.length, b.cell);
   return { x: b.x + size.width / 2, y: b.y + size.height / 2 };
 };
@@ -67,11 +70,20 @@ export const textCentre = (b: { x: number; y: number; cell: number; text: string
  * --crop 2.6), and a model taught to read only centred crops reads no code moved by a few px
  * (session 16); jittered reads teach it to read where it points.
  */
-export function readCentre(box: { x: number; y: number; cell: number; text: string }, video: Size, itemId: string, jitter = 0): [number, number] {
+function readCentre(box: TextBox, video: Size, itemId: string, jitter: number): [number, number] {
   const c = textCentre(box);
   const rng = new Rng(hashString(`read:${itemId}`));
   const d = () => (jitter > 0 ? (rng.uniform() * 2 - 1) * jitter : 0);
   return [(c.x + d()) / video.width, (c.y + d()) / video.height];
+}
+
+/**
+ * The teacher's read on small text: READ_ZOOM_PX around readCentre, inside the sign's crop `first`
+ * (by default the crop the teacher's first zoom asks for), so a reading view is cut where the
+ * teacher's read is.
+ */
+export function readZoom(box: TextBox, video: Size, itemId: string, jitter = 0, first: Region = zoomAt(signZoomCentre(textCentre(box), video), video)): Region {
+  return zoomAt(readCentre(box, video, itemId, jitter), video, first);
 }
 
 /**
@@ -112,7 +124,7 @@ export interface CueTeacherOptions {
    * rung (session 21): a crop around signZoomCentre from the clip, then READ_ZOOM_PX inside it (zoom.ts), then the code is read.
    */
   zoomRegion?: boolean;
-  /** With zoomRegion: the read is centred up to this many source px off the code (readCentre). */
+  /** With zoomRegion: the read is centred up to this many source px off the code (readZoom). */
   readJitter?: number;
 }
 
@@ -218,7 +230,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
         if (stage === "close" && zooms.length === 1 && frames[0]) {
           const first = (zooms[0]!.call!.arguments as { region: Region }).region;
           // The read: READ_ZOOM_PX around the code, inside the first crop (where the model points within 4 px, 98%).
-          const region = zoomAt(readCentre(box, input.video, item.id, opts.readJitter), input.video, first);
+          const region = readZoom(box, input.video, item.id, opts.readJitter, first);
           return { text: formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [Number(f1(frames[0].timestamp))], rung: CLOSE_RUNG, region } } }) };
         }
       }
