@@ -30,7 +30,7 @@ import { textSize } from '../datasets/synth/font.js';
 import { targetSize, tokensFor } from '../src/video/index.js';
 import { Rng } from '../src/nn/rng.js';
 import type { DatasetItem } from '../datasets/schema.js';
-import { FAMILIES, type Family } from '../datasets/synth/families.js';
+import { FAMILIES, type Family, type TextBox, type TextPlace } from '../datasets/synth/families.js';
 import { AdamW, lrAt, noDecayParams, parseTransformerConfig, TransformerModel } from '../src/nn/index.js';
 import { contextFromInput, loadTiny, saveTiny, makeBatch, PATCH_DIM, turnExample, type Example, type TurnContext } from '../src/policy/tiny/index.js';
 import { drillTurns, readingContext } from '../src/train/drills.js';
@@ -121,7 +121,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
     return before ? tag(toExample(contextFromInput(before.input), item.answer)) : null;
   }
   if (view === 'point') {
-    const b = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] }).text?.[0];
+    const b = (item.meta as { text?: TextPlace[] }).text?.[0];
     if (!b) throw new Error(`--view point: item ${item.id} (${String(item.meta.family)}) shows no text`);
     const size = textSize(b.text.length, b.cell);
     // With --crop: pointed inside the crop (a second, finer zoom), in fractions of the crop.
@@ -147,7 +147,7 @@ async function readingItem(s: number, j: number, view: View): Promise<Example | 
 const [cropScale, cropJitter] = [Number(values.crop || 0), Number(values.jitter)];
 function cropContext(item: DatasetItem, scene: Scene, rngSeed: number): TurnContext & { windows: { x0: number; y0: number; cw: number; ch: number }[] } {
   const rng = new Rng(rngSeed);
-  const boxes = (item.meta as { text?: { x: number; y: number; cell: number; text: string; from: number; to: number }[] }).text ?? [];
+  const boxes = (item.meta as { text?: TextBox[] }).text ?? [];
   if (boxes.length === 0) throw new Error(`--crop: item ${item.id} (${String(item.meta.family)}) shows no text`);
   const render = sceneRenderer(scene);
   const windows: { x0: number; y0: number; cw: number; ch: number }[] = [];

@@ -43,6 +43,9 @@ export interface TextBox {
   to: number;
 }
 
+/** Where a text box sits and what it says (its time left out). */
+export type TextPlace = Pick<TextBox, "x" | "y" | "cell" | "text">;
+
 export interface FamilyDraw {
   layers: Layer[];
   question: string;
@@ -66,7 +69,7 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 /** Evidence for something drawn over [from, to): from the first frame showing it to half a frame after the last. */
 const shown = (g: Geometry, from: number, to: number, minPixels: number, region?: EvidenceInterval["region"]): EvidenceInterval => ({ start: r3(from), end: r3(to - 0.5 / g.fps), min_pixels: minPixels, ...(region ? { region } : {}) });
 /** Where text is, as fractions of the picture (rounded outward to 0.001): a crop must hold all of it to show the evidence. */
-function where(g: Geometry, boxes: readonly { x: number; y: number; cell: number; text: string }[]): [number, number, number, number] {
+function where(g: Geometry, boxes: readonly TextPlace[]): [number, number, number, number] {
   const sized = boxes.map((b) => ({ ...b, ...textSize(b.text.length, b.cell) }));
   const lo = (v: number, whole: number) => Math.max(0, Math.floor((v / whole) * 1000) / 1000);
   const hi = (v: number, whole: number) => Math.min(1, Math.ceil((v / whole) * 1000) / 1000);

@@ -14,7 +14,7 @@
  */
 import { inputLimits, parseTurn } from "../agent/protocol.js";
 import { makeItem } from "../../datasets/synth/generate.js";
-import { FAMILIES, type Family } from "../../datasets/synth/families.js";
+import { FAMILIES, type Family, type TextPlace } from "../../datasets/synth/families.js";
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
@@ -97,7 +97,7 @@ export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "sma
 export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string; zoomRegion?: boolean; readJitter?: number } = {}): TurnContext {
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
   // With the two-step zoom (CueTeacherOptions.zoomRegion), small text is read from the second zoom's crop.
-  const box = (item.meta as { text?: { x: number; y: number; cell: number; text: string }[] } | undefined)?.text?.[0];
+  const box = (item.meta as { text?: TextPlace[] } | undefined)?.text?.[0];
   const region = opts.zoomRegion && item.meta?.family === "small-code" && box ? readZoom(box, scene, item.id, opts.readJitter) : undefined;
   const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact", undefined, region));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };

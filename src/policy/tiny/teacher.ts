@@ -32,6 +32,7 @@ import { hashString, Rng } from "../../nn/index.js";
 import { LADDERS, type Region, type Size } from "../../video/index.js";
 import { SIGN_ZOOM_SIDE, zoomAt } from "./zoom.js";
 import { textSize } from "../../../datasets/synth/font.js";
+import type { TextPlace } from "../../../datasets/synth/families.js";
 import { formatTurn, optionWords } from "../../agent/protocol.js";
 import type { DatasetItem } from "../../../datasets/schema.js";
 import type { EvidenceFrame, Policy, PolicyInput, PolicyStep } from "../types.js";
@@ -54,11 +55,8 @@ export function signZoomCentre(text: { x: number; y: number }, video: Size): [nu
   return [at(text.x, video.width), at(text.y, video.height)];
 }
 
-/** A text box of the synthetic suite's meta (source pixels). */
-type TextBox = { x: number; y: number; cell: number; text: string };
-
 /** The centre of a text box (source pixels). */
-export const textCentre = (b: TextBox) => {
+export const textCentre = (b: TextPlace) => {
   const size = textSize(b.text.length, b.cell);
   return { x: b.x + size.width / 2, y: b.y + size.height / 2 };
 };
@@ -70,7 +68,7 @@ export const textCentre = (b: TextBox) => {
  * --crop 2.6), and a model taught to read only centred crops reads no code moved by a few px
  * (session 16); jittered reads teach it to read where it points.
  */
-function readCentre(box: TextBox, video: Size, itemId: string, jitter: number): [number, number] {
+function readCentre(box: TextPlace, video: Size, itemId: string, jitter: number): [number, number] {
   const c = textCentre(box);
   const rng = new Rng(hashString(`read:${itemId}`));
   const d = () => (jitter > 0 ? (rng.uniform() * 2 - 1) * jitter : 0);
@@ -82,7 +80,7 @@ function readCentre(box: TextBox, video: Size, itemId: string, jitter: number): 
  * (by default the crop the teacher's first zoom asks for), so a reading view is cut where the
  * teacher's read is.
  */
-export function readZoom(box: TextBox, video: Size, itemId: string, jitter = 0, first: Region = zoomAt(signZoomCentre(textCentre(box), video), video)): Region {
+export function readZoom(box: TextPlace, video: Size, itemId: string, jitter = 0, first: Region = zoomAt(signZoomCentre(textCentre(box), video), video)): Region {
   return zoomAt(readCentre(box, video, itemId, jitter), video, first);
 }
 
