@@ -1,6 +1,7 @@
 /**
  * The embedded model's public surface:
  *   createTinyPolicy({checkpoint?, loaded?, maxNewTokens?, guided?, followThink?}) -> Policy       (policy.ts)
+ *   readExperts(dir) / createRoutedPolicy(main, experts) / routeOf(question, experts)   (experts.ts: weight sets chosen per question)
  *   loadTiny(dir?) / saveTiny(dir, model, tokenizer, extra)                   (checkpoint.ts)
  *   Tokenizer, pieces()                                                       (tokenizer.ts)
  *   buildContext / contextFromInput / makeBatch / Example                     (sequence.ts: one sequence layout for policy, SFT, GRPO)
@@ -12,8 +13,10 @@ import type { PolicyFactory } from "../index.js";
 import { createUniformPolicy } from "../uniform.js";
 import { join, resolve } from "node:path";
 import { defaultModelDir, loadTiny, type LoadedTiny } from "./checkpoint.js";
-import { createTinyPolicy } from "./policy.js";
+import { createTinyPolicy, type TinyPolicyConfig } from "./policy.js";
+import { createRoutedPolicy, readExperts } from "./experts.js";
 
+export { createRoutedPolicy, readExperts, routeOf, EXPERTS_FILE, type Expert } from "./experts.js";
 export { createTinyPolicy, DEFAULT_MAX_NEW_TOKENS, type TinyPolicyConfig } from "./policy.js";
 export { loadTiny, saveTiny, defaultModelDir, type LoadedTiny } from "./checkpoint.js";
 export { Tokenizer, pieces, SPECIAL } from "./tokenizer.js";
@@ -39,9 +42,15 @@ function loadOnce(dir: string): LoadedTiny {
   return l;
 }
 
+/** The tiny policy of a model folder with the experts its experts.json names (experts.ts). */
+function createFolderPolicy(dir: string, cfg: Omit<TinyPolicyConfig, "loaded" | "checkpoint">) {
+  const main = createTinyPolicy({ ...cfg, loaded: loadOnce(dir) });
+  return createRoutedPolicy(main, readExperts(dir).map((expert) => ({ expert, policy: createTinyPolicy({ ...cfg, loaded: loadOnce(expert.checkpoint) }) })));
+}
+
 /** Registers `tiny` and `tiny-uniform` (options.checkpoint overrides the shipped folders). */
 export function registerTinyPolicies(register: (name: string, f: PolicyFactory) => void): void {
-  register("tiny", (c) => createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? defaultModelDir()), guided: guidedOf(c.options), followThink: followThinkOf(c.options) }));
+  register("tiny", (c) => createFolderPolicy(checkpointOf(c.options) ?? defaultModelDir(), { guided: guidedOf(c.options), followThink: followThinkOf(c.options) }));
   register("tiny-uniform", (c) =>
     createUniformPolicy({
       frames: c.frames ?? UNIFORM_DEFAULT.frames,
