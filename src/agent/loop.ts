@@ -320,6 +320,7 @@ export async function answer(req: AnswerRequest): Promise<AnswerResult> {
       mustAnswer: st.mustAnswer,
       timings: { modelMs: 0, videoMs: 0 },
       ...(step.usage ? { usage: step.usage } : {}),
+      ...(step.model ? { model: step.model } : {}),
     };
     const hist: HistoryTurn = { index: turn, text: step.text, ...(step.toolCalls?.length ? { toolCalls: step.toolCalls } : {}), observation: { kind: "none", text: "" } };
 

@@ -59,6 +59,8 @@ export const TurnSchema = z.object({
   mustAnswer: z.boolean(),
   timings: z.object({ modelMs: ms, videoMs: ms }),
   usage: z.object({ promptTokens: z.number().int().min(0).optional(), completionTokens: z.number().int().min(0).optional() }).optional(),
+  /** Which of the policy's weight sets wrote the turn, when it has several (the embedded model's experts). */
+  model: z.string().optional(),
 });
 
 export const RewardSchema = z.object({

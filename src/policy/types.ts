@@ -155,6 +155,8 @@ export interface PolicyStep {
   /** Trainer-only, guided sampling: per generated token, 1 for each token id the guide allowed (null = none masked). */
   guideMasks?: (Uint8Array | null)[];
   usage?: { promptTokens?: number; completionTokens?: number };
+  /** Which of the policy's weight sets wrote this turn, when it has several (src/policy/tiny/experts.ts). */
+  model?: string;
   /** Non-fatal notes (e.g. retries, words the embedded model does not know). */
   warnings?: string[];
 }

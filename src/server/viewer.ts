@@ -55,7 +55,7 @@ export function renderViewer(record: Trajectory, frames: StoredFrame[], frameUrl
     const ans = t.answer !== null ? `<div class="ans">answer: <b>${esc(t.answer)}</b></div>` : "";
     const res = t.result ? `<div class="meta">${t.result.timestamps.length} frames · ${t.result.width}×${t.result.height} · ${t.result.tokens} tokens · ${esc(t.result.rung)}${t.result.region ? ` · region ${esc(t.result.region.join(", "))}` : ""}${t.result.cached ? " · cached" : ""} · ${t.timings.videoMs} ms video, ${t.timings.modelMs} ms model</div>` : `<div class="meta">${t.timings.modelMs} ms model</div>`;
     sections.push(
-      `<section class="turn" data-turn="${t.index}"><h3>turn ${t.index + 1}${t.mustAnswer ? " (must answer)" : ""}</h3><pre class="reasoning">${esc(t.text)}</pre>${call}${err}${ans}${res}${frameImgs(frames, t.index + 1, frameUrl)}</section>`,
+      `<section class="turn" data-turn="${t.index}"><h3>turn ${t.index + 1}${t.mustAnswer ? " (must answer)" : ""}${t.model ? ` · ${esc(t.model)}` : ""}</h3><pre class="reasoning">${esc(t.text)}</pre>${call}${err}${ans}${res}${frameImgs(frames, t.index + 1, frameUrl)}</section>`,
     );
   }
   const opts = record.options?.length ? `<ul class="opts">${record.options.map((o) => `<li>${esc(o)}</li>`).join("")}</ul>` : "";

@@ -76,6 +76,7 @@ describe("experts: weight sets chosen per question", () => {
       const routedCode = await run(code, routed);
       expect(routedCode.record.policy.modelVersion).toBe(routed.modelVersion);
       expect(routedCode.record.turns.map((t) => t.text)).toEqual(await texts(code, expert));
+      expect(routedCode.record.turns.map((t) => t.model)).toEqual(routedCode.record.turns.map(() => `twin=${expert.modelVersion}`));
       expect(await texts(other, routed)).toEqual(await texts(other, main));
       // The two weight sets write different turns on at least one of these questions, so the checks above can fail.
       const differ = (await texts(code, main)).join() !== (await texts(code, expert)).join() || (await texts(other, main)).join() !== (await texts(other, expert)).join();

@@ -66,6 +66,10 @@ export function createRoutedPolicy(main: Policy, experts: readonly { expert: Exp
     modelVersion: [main.modelVersion ?? "", ...routes.map((r) => `${r.name}=${r.policy.modelVersion ?? ""}`)].join(";"),
     settings: { ...main.settings, experts: routes.map((r) => `${r.name}<-${r.words.join("|")}`).join(", ") },
     ...(main.overrides ? { overrides: main.overrides } : {}),
-    step: (input: PolicyInput, opts: StepOptions) => (routeOf(input.question, routes)?.policy ?? main).step(input, opts),
+    async step(input: PolicyInput, opts: StepOptions) {
+      const route = routeOf(input.question, routes);
+      const step = await (route?.policy ?? main).step(input, opts);
+      return { ...step, model: route ? `${route.name}=${route.policy.modelVersion ?? ""}` : (main.modelVersion ?? "main") };
+    },
   };
 }
