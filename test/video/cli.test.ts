@@ -27,6 +27,9 @@ describe("framemind doctor", () => {
     const r = await cli(["doctor", "--json"]);
     expect(r.code).toBe(0);
     expect(r.json.decoder).toMatchObject({ active: expect.any(Boolean), reason: expect.any(String) });
+    // The shipped model's card and experts, each expert's folder present (no warning).
+    expect(r.json.model).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), experts: expect.any(Array) });
+    expect((r.json.warnings as string[]).filter((w) => !w.includes("is recommended"))).toEqual([]);
     const off = await cli(["doctor", "--json"], { ...process.env, FRAMEMIND_DECODER: "cli" });
     expect(off.json.decoder).toMatchObject({ active: false, choice: "cli" });
   });

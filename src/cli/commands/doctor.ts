@@ -1,5 +1,10 @@
 import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { binaries, binaryVersion, decoderStatus } from "../../video/index.js";
+import { CARD_FILE, defaultModelDir } from "../../policy/tiny/checkpoint.js";
+import { readExperts } from "../../policy/tiny/experts.js";
+import { asFramemindError } from "../../errors.js";
 import { parseFlags, printJson, type Command } from "../common.js";
 
 const usage = "framemind doctor [--json]";
@@ -11,6 +16,23 @@ function packageVersion(name: string): string {
   } catch {
     return "not installed";
   }
+}
+
+/** The shipped embedded model as its card and experts.json describe it (the weights are not loaded). */
+function embeddedModel(warnings: string[]): { path: string; version: string | null; experts: string[] } {
+  const path = defaultModelDir();
+  const card = join(path, CARD_FILE);
+  let version: string | null = null;
+  let experts: string[] = [];
+  try {
+    if (existsSync(card)) version = (JSON.parse(readFileSync(card, "utf8")) as { version?: string }).version ?? null;
+    else warnings.push(`no model card at ${card}`);
+    experts = readExperts(path).map((e) => `${e.name} <- ${e.words.join("|")}${existsSync(e.checkpoint) ? "" : " (missing)"}`);
+    for (const e of experts) if (e.endsWith("(missing)")) warnings.push(`expert ${e}`);
+  } catch (e) {
+    warnings.push(asFramemindError(e).message);
+  }
+  return { path, version, experts };
 }
 
 export const command: Command = {
@@ -31,6 +53,7 @@ export const command: Command = {
       decoder,
       onnxruntimeNode: packageVersion("onnxruntime-node"),
       ffmpegStatic: packageVersion("ffmpeg-static"),
+      model: embeddedModel(warnings),
       warnings,
     };
     if (values.json) printJson(report);
@@ -41,6 +64,7 @@ export const command: Command = {
       console.log(`frame decoder    ${decoder.active ? "in-process" : "ffmpeg CLI"}: ${decoder.reason}`);
       console.log(`onnxruntime-node ${report.onnxruntimeNode}`);
       console.log(`ffmpeg-static    ${report.ffmpegStatic}`);
+      console.log(`embedded model   ${report.model.version ?? "unknown version"}  ${report.model.path}${report.model.experts.length ? `  (experts: ${report.model.experts.join(", ")})` : ""}`);
       for (const w of warnings) console.log(`warning: ${w}`);
     }
     return 0;
