@@ -95,7 +95,7 @@ const teacher: Command = {
   },
 };
 
-const exportUsage = "train-framemind export --from CHECKPOINT_DIR --to MODEL_DIR [--card CARD.json]";
+const exportUsage = "train-framemind export --from CHECKPOINT_DIR --to MODEL_DIR [--card CARD.json] [--expert NAME --words WORD,WORD]";
 
 const exportCmd: Command = {
   summary: "ship a checkpoint as a model folder (weights, config, vocabulary, card; no optimizer state)",
@@ -105,13 +105,19 @@ const exportCmd: Command = {
     const { loadTiny, CARD_FILE, VOCAB_FILE } = await import("../policy/tiny/checkpoint.js");
     const { flags } = splitFlags(argv);
     if (!flags.from || !flags.to) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--from and --to are required\nusage: ${exportUsage}` });
+    if (!flags.expert !== !flags.words) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--expert and --words go together\nusage: ${exportUsage}` });
     loadTiny(flags.from); // refuse to ship a folder that does not load
-    mkdirSync(flags.to, { recursive: true });
-    for (const f of ["model.safetensors", "config.json", "state.json", VOCAB_FILE]) cpSync(join(flags.from, f), join(flags.to, f));
-    rmSync(join(flags.to, "optimizer.safetensors"), { force: true });
-    if (flags.card) cpSync(flags.card, join(flags.to, CARD_FILE));
-    const shipped = loadTiny(flags.to);
-    printJson({ to: flags.to, version: shipped.version, params: Object.values(shipped.model.params).reduce((n, p) => n + p.length, 0) });
+    const experts = await import("../policy/tiny/experts.js");
+    // An expert ships inside the model folder (experts/NAME) and is named in its experts.json.
+    const expert = flags.expert ? experts.checkExpert({ name: flags.expert, checkpoint: join(flags.to, "experts", flags.expert), words: (flags.words ?? "").split(",").filter(Boolean) }) : undefined;
+    const to = expert?.checkpoint ?? flags.to;
+    mkdirSync(to, { recursive: true });
+    for (const f of ["model.safetensors", "config.json", "state.json", VOCAB_FILE]) cpSync(join(flags.from, f), join(to, f));
+    rmSync(join(to, "optimizer.safetensors"), { force: true });
+    if (flags.card) cpSync(flags.card, join(to, CARD_FILE));
+    const shipped = loadTiny(to);
+    const routed = expert ? experts.writeExpert(flags.to, expert) : undefined;
+    printJson({ to, version: shipped.version, params: Object.values(shipped.model.params).reduce((n, p) => n + p.length, 0), ...(routed ? { experts: routed.map((e) => e.name) } : {}) });
     return 0;
   },
 };

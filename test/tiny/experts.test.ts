@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { answer } from "../../src/agent/loop.js";
 import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
@@ -45,6 +46,32 @@ describe("experts: weight sets chosen per question", () => {
       }
     }
   });
+
+  it("train-framemind export --expert ships a checkpoint into the folder and names it in experts.json", async () => {
+    const dir = modelFolder();
+    const bin = resolve("dist/src/cli/train-framemind.js"); // npm test builds first
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((done) =>
+        execFile(process.execPath, [bin, "export", ...args], { timeout: 60_000 }, (e, out, err) => done({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err })),
+      );
+    const twin = join(defaultModelDir(), "uniform");
+    // A bad name is refused before anything is copied.
+    const bad = await run(["--from", twin, "--to", dir, "--expert", "Small Text", "--words", "code"]);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.out)).toMatchObject({ error: { code: "FM_ERR_ARGS_INVALID" } });
+    expect(existsSync(join(dir, "experts"))).toBe(false);
+    expect((await run(["--from", twin, "--to", dir, "--expert", "small-text"])).code).toBe(2); // --words missing
+    const ok = await run(["--from", twin, "--to", dir, "--expert", "small-text", "--words", "code,text"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ to: join(dir, "experts", "small-text"), experts: ["small-text"] });
+    expect(JSON.parse(readFileSync(join(dir, EXPERTS_FILE), "utf8"))).toEqual({ experts: [{ name: "small-text", checkpoint: "experts/small-text", words: ["code", "text"] }] });
+    expect(existsSync(join(dir, "experts", "small-text", "optimizer.safetensors"))).toBe(false);
+    // A second expert is added beside the first; the same name again replaces its entry.
+    await run(["--from", twin, "--to", dir, "--expert", "count", "--words", "many"]);
+    expect((await run(["--from", twin, "--to", dir, "--expert", "small-text", "--words", "code"])).code).toBe(0);
+    expect(readExperts(dir).map((e) => [e.name, e.words.join()])).toEqual([["count", "many"], ["small-text", "code"]]);
+    await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "count<-many, small-text<-code" } });
+  }, 120_000);
 
   it("a missing expert checkpoint fails when the policy is made, not in the middle of a question", async () => {
     const dir = modelFolder(JSON.stringify({ experts: [{ name: "gone", checkpoint: "experts/gone", words: ["code"] }] }));

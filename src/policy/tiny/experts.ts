@@ -8,26 +8,31 @@
  * names every weight set.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { FramemindError } from "../../errors.js";
+import { writeFileAtomic } from "../../nn/index.js";
 import type { Policy, PolicyInput, StepOptions } from "../types.js";
 
 export const EXPERTS_FILE = "experts.json";
 
-const ExpertsFileSchema = z.object({
-  experts: z
-    .array(
-      z.object({
-        name: z.string().regex(/^[a-z0-9-]+$/, "lower-case letters, digits and '-'"),
-        /** Checkpoint folder, relative to the model folder (or absolute). */
-        checkpoint: z.string().min(1),
-        /** The question goes to this expert when it contains one of these words. */
-        words: z.array(z.string().regex(/^[\p{L}\p{N}-]+$/u, "one word")).min(1),
-      }),
-    )
-    .min(1),
+const ExpertEntrySchema = z.object({
+  name: z.string().regex(/^[a-z0-9-]+$/, "lower-case letters, digits and '-'"),
+  /** Checkpoint folder, relative to the model folder (or absolute). */
+  checkpoint: z.string().min(1),
+  /** The question goes to this expert when it contains one of these words. */
+  words: z.array(z.string().regex(/^[\p{L}\p{N}-]+$/u, "one word")).min(1),
 });
+const ExpertsFileSchema = z.object({ experts: z.array(ExpertEntrySchema).min(1) });
+
+const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+
+/** An experts.json entry, checked (FM_ERR_ARGS_INVALID): what `train-framemind export --expert` checks before it copies. */
+export function checkExpert(entry: Expert): Expert {
+  const r = ExpertEntrySchema.safeParse(entry);
+  if (!r.success) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `expert: ${issues(r.error)}` });
+  return r.data;
+}
 
 export interface Expert {
   name: string;
@@ -47,8 +52,24 @@ export function readExperts(modelDir: string): Expert[] {
     throw new FramemindError("FM_ERR_MODEL_INVALID", { path: file, reason: `not JSON: ${(e as Error).message}` });
   }
   const r = ExpertsFileSchema.safeParse(raw);
-  if (!r.success) throw new FramemindError("FM_ERR_MODEL_INVALID", { path: file, reason: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+  if (!r.success) throw new FramemindError("FM_ERR_MODEL_INVALID", { path: file, reason: issues(r.error) });
   return r.data.experts.map((e) => ({ name: e.name, checkpoint: resolve(dirname(file), e.checkpoint), words: e.words }));
+}
+
+/**
+ * Adds (or replaces, by name) an expert in a model folder's experts.json; the checkpoint is kept
+ * relative to the folder when it lies inside it, so the folder can move.
+ */
+export function writeExpert(modelDir: string, expert: Expert): Expert[] {
+  const dir = resolve(modelDir);
+  const written = (e: Expert) => {
+    const rel = relative(dir, resolve(e.checkpoint));
+    return { name: e.name, checkpoint: rel.startsWith("..") || isAbsolute(rel) ? resolve(e.checkpoint) : rel.split(sep).join("/"), words: e.words };
+  };
+  const entry = checkExpert(written(expert));
+  const others = readExperts(dir).filter((e) => e.name !== expert.name).map(written);
+  writeFileAtomic(join(dir, EXPERTS_FILE), `${JSON.stringify({ experts: [...others, entry] }, null, 2)}\n`);
+  return readExperts(dir);
 }
 
 /** The expert a question goes to, or undefined for the main weights. */
