@@ -55,7 +55,8 @@ export function registerTinyPolicies(register: (name: string, f: PolicyFactory) 
     createUniformPolicy({
       frames: c.frames ?? UNIFORM_DEFAULT.frames,
       rung: c.rung ?? UNIFORM_DEFAULT.rung,
-      answerer: createTinyPolicy({ loaded: loadOnce(checkpointOf(c.options) ?? join(defaultModelDir(), "uniform")), id: "tiny-uniform", guided: guidedOf(c.options) }),
+      // The twin routes as the agent does when its folder names experts (their twins).
+      answerer: createFolderPolicy(checkpointOf(c.options) ?? join(defaultModelDir(), "uniform"), { id: "tiny-uniform", guided: guidedOf(c.options) }),
     }),
   );
 }
