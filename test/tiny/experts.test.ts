@@ -36,7 +36,7 @@ describe("experts: weight sets chosen per question", () => {
     expect(readExperts(modelFolder())).toEqual([]);
     const dir = modelFolder(JSON.stringify({ experts: [{ name: "small-text", checkpoint: "experts/small-text", words: ["code"] }] }));
     expect(readExperts(dir)).toEqual([{ name: "small-text", checkpoint: join(dir, "experts", "small-text"), words: ["code"] }]);
-    for (const bad of ["{not json", JSON.stringify({ experts: [] }), JSON.stringify({ experts: [{ name: "Small Text", checkpoint: "x", words: ["code"] }] }), JSON.stringify({ experts: [{ name: "s", checkpoint: "x", words: ["two words"] }] })]) {
+    for (const bad of ["{not json", JSON.stringify({ experts: [] }), JSON.stringify({ experts: [{ name: "Small Text", checkpoint: "x", words: ["code"] }] }), JSON.stringify({ experts: [{ name: "s", checkpoint: "x", words: ["two words"] }] }), JSON.stringify({ experts: [{ name: "s", checkpoint: "x", words: ["a"] }, { name: "s", checkpoint: "y", words: ["b"] }] })]) {
       const folder = modelFolder(bad);
       expect(() => readExperts(folder)).toThrow(FramemindError);
       try {

@@ -23,7 +23,12 @@ const ExpertEntrySchema = z.object({
   /** The question goes to this expert when it contains one of these words. */
   words: z.array(z.string().regex(/^[\p{L}\p{N}-]+$/u, "one word")).min(1),
 });
-const ExpertsFileSchema = z.object({ experts: z.array(ExpertEntrySchema).min(1) });
+const ExpertsFileSchema = z.object({
+  experts: z
+    .array(ExpertEntrySchema)
+    .min(1)
+    .refine((es) => new Set(es.map((e) => e.name)).size === es.length, "each expert's name once"),
+});
 
 const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
 
