@@ -1,8 +1,7 @@
 import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { binaries, binaryVersion, decoderStatus } from "../../video/index.js";
-import { CARD_FILE, defaultModelDir } from "../../policy/tiny/checkpoint.js";
+import { cardVersion, defaultModelDir } from "../../policy/tiny/checkpoint.js";
 import { readExperts } from "../../policy/tiny/experts.js";
 import { asFramemindError } from "../../errors.js";
 import { parseFlags, printJson, type Command } from "../common.js";
@@ -21,14 +20,14 @@ function packageVersion(name: string): string {
 /** The shipped embedded model as its card and experts.json describe it (the weights are not loaded). */
 function embeddedModel(warnings: string[]): { path: string; version: string | null; experts: string[] } {
   const path = defaultModelDir();
-  const card = join(path, CARD_FILE);
   let version: string | null = null;
   let experts: string[] = [];
   try {
-    if (existsSync(card)) version = (JSON.parse(readFileSync(card, "utf8")) as { version?: string }).version ?? null;
-    else warnings.push(`no model card at ${card}`);
-    experts = readExperts(path).map((e) => `${e.name} <- ${e.words.join("|")}${existsSync(e.checkpoint) ? "" : " (missing)"}`);
-    for (const e of experts) if (e.endsWith("(missing)")) warnings.push(`expert ${e}`);
+    version = cardVersion(path) ?? null;
+    if (version === null) warnings.push(`no model card with a version in ${path}`);
+    const found = readExperts(path);
+    for (const e of found) if (!existsSync(e.checkpoint)) warnings.push(`expert ${e.name}: no folder ${e.checkpoint}`);
+    experts = found.map((e) => `${e.name} <- ${e.words.join("|")}`);
   } catch (e) {
     warnings.push(asFramemindError(e).message);
   }

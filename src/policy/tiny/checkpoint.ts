@@ -20,6 +20,12 @@ export function defaultModelDir(): string {
   return join(packageRoot(), "models", "framemind-tiny");
 }
 
+/** The version a model folder's card.json gives (undefined without a card or a version). */
+export function cardVersion(dir: string): string | undefined {
+  const file = join(resolve(dir), CARD_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { version?: string }).version : undefined;
+}
+
 export interface LoadedTiny {
   model: TransformerModel;
   tokenizer: Tokenizer;
@@ -41,12 +47,11 @@ export function loadTiny(dir: string = defaultModelDir()): LoadedTiny {
     throw new FramemindError("FM_ERR_MODEL_INVALID", { path: abs, reason: `vocab.json has ${tokenizer.size} entries, the model ${ck.model.config.vocabSize}` });
   }
   const hash = createHash("sha256").update(readFileSync(join(abs, "model.safetensors"))).digest("hex").slice(0, 12);
-  let card: { version?: string } = {};
-  if (existsSync(join(abs, CARD_FILE))) card = JSON.parse(readFileSync(join(abs, CARD_FILE), "utf8")) as { version?: string };
+  const card = cardVersion(abs);
   return {
     model: ck.model,
     tokenizer,
-    version: card.version ? `${card.version}+${hash}` : hash,
+    version: card ? `${card}+${hash}` : hash,
     ...(ck.optimizer ? { optimizer: ck.optimizer } : {}),
     ...(ck.rng ? { rng: ck.rng } : {}),
     meta: ck.meta,
