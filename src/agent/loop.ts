@@ -86,7 +86,7 @@ export interface AgentSettings {
 }
 
 /** Validated settings with ladder defaults and the policy's overrides applied. */
-export function resolveSettings(input: AgentSettingsInput = {}, policy?: Pick<Policy, "overrides">): AgentSettings {
+export function resolveSettings(input: AgentSettingsInput = {}, policy?: Pick<Policy, "overrides" | "turnsFor">, question?: string): AgentSettings {
   const r = AgentSettingsSchema.safeParse(input);
   if (!r.success) {
     throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: r.error.issues.map((i) => `settings.${i.path.join(".")}: ${i.message}`).join("; ") });
@@ -94,7 +94,8 @@ export function resolveSettings(input: AgentSettingsInput = {}, policy?: Pick<Po
   const s = r.data;
   const d = LADDER_DEFAULTS[s.ladder];
   let first: AgentSettings["firstObservation"] = s.firstObservation ?? { frames: d.frames, rung: d.rung, mode: "tolerant", source: "default" };
-  let maxTurns = s.maxTurns;
+  // The default turn limit is the policy's own for this question when it has one (a longer route).
+  let maxTurns = (input.maxTurns === undefined && question !== undefined ? policy?.turnsFor?.(question) : undefined) ?? s.maxTurns;
   const o = policy?.overrides;
   if (o?.firstObservation) {
     if (!rungNames(s.ladder).includes(o.firstObservation.rung)) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `policy asks for rung '${o.firstObservation.rung}', not in ladder '${s.ladder}'` });
@@ -170,7 +171,7 @@ export async function answer(req: AnswerRequest): Promise<AnswerResult> {
   const t0 = performance.now();
   const q = RequestSchema.safeParse({ video: req.video, question: req.question, options: req.options });
   if (!q.success) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: q.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
-  const settings = resolveSettings(req.settings, req.policy);
+  const settings = resolveSettings(req.settings, req.policy, q.data.question);
   const { policy, onEvent } = req;
   const emit = (e: AgentEvent) => {
     try {

@@ -95,7 +95,7 @@ const teacher: Command = {
   },
 };
 
-const exportUsage = "train-framemind export --from CHECKPOINT_DIR --to MODEL_DIR [--card CARD.json] [--expert NAME --words WORD,WORD]";
+const exportUsage = "train-framemind export --from CHECKPOINT_DIR --to MODEL_DIR [--card CARD.json] [--expert NAME --words WORD,WORD [--max-turns N]]";
 
 const exportCmd: Command = {
   summary: "ship a checkpoint as a model folder (weights, config, vocabulary, card; no optimizer state)",
@@ -106,10 +106,11 @@ const exportCmd: Command = {
     const { flags } = splitFlags(argv);
     if (!flags.from || !flags.to) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--from and --to are required\nusage: ${exportUsage}` });
     if (!flags.expert !== !flags.words) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--expert and --words go together\nusage: ${exportUsage}` });
+    if (flags["max-turns"] !== undefined && !flags.expert) throw new FramemindError("FM_ERR_ARGS_INVALID", { reason: `--max-turns is an expert's (with --expert)\nusage: ${exportUsage}` });
     loadTiny(flags.from); // refuse to ship a folder that does not load
     const experts = await import("../policy/tiny/experts.js");
     // An expert ships inside the model folder (experts/NAME) and is named in its experts.json.
-    const expert = flags.expert ? experts.checkExpert({ name: flags.expert, checkpoint: join(flags.to, "experts", flags.expert), words: (flags.words ?? "").split(",").filter(Boolean) }) : undefined;
+    const expert = flags.expert ? experts.checkExpert({ name: flags.expert, checkpoint: join(flags.to, "experts", flags.expert), words: (flags.words ?? "").split(",").filter(Boolean), ...(flags["max-turns"] !== undefined ? { maxTurns: Number(flags["max-turns"]) } : {}) }) : undefined;
     const to = expert?.checkpoint ?? flags.to;
     mkdirSync(to, { recursive: true });
     for (const f of ["model.safetensors", "config.json", "state.json", VOCAB_FILE]) cpSync(join(flags.from, f), join(to, f));

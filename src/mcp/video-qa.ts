@@ -20,7 +20,7 @@ export const VideoQaInput = z.object({
   video: videoArg,
   question: z.string().trim().min(1).describe("the question about the video"),
   options: z.array(z.string().min(1)).min(2).optional().describe('multiple-choice options written "A. red", "B. blue", ...; the answer is then a letter'),
-  maxTurns: settings.maxTurns.optional().describe("most policy turns (each may fetch frames once); default 4"),
+  maxTurns: settings.maxTurns.optional().describe("most policy turns (each may fetch frames once); default 4, or the policy's longer route for the question"),
   maxVisualTokens: settings.maxVisualTokens.describe("visual-token budget for the whole question, first observation included"),
 });
 

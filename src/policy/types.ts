@@ -176,5 +176,7 @@ export interface Policy {
   /** E.g. the endpoint, image budget and JPEG quality of `openai`, the seed of `oracle`. */
   settings?: PolicySettings;
   overrides?: PolicyOverrides;
+  /** The turns this policy's route takes for a question, used when the caller sets no maxTurns (the embedded model's change expert: 6). */
+  turnsFor?(question: string): number | undefined;
   step(input: PolicyInput, opts: StepOptions): Promise<PolicyStep>;
 }

@@ -107,7 +107,7 @@ export async function buildServer(input: ServerConfigInput | ServerConfig = {}, 
   const videos = new VideoStore(videosDir, config.videoTtlS);
   const policies = new PolicyProvider(config.policy, options.policyFactory);
   const queue = new WorkQueue({ concurrency: limits.concurrency, queue: limits.queue, queueTimeoutMs: limits.queueTimeoutMs });
-  const engine = new QaEngine({ policies, store, metrics, questionTimeoutMs: limits.questionTimeoutMs, defaultMaxTurns: config.agent.maxTurns, ...(config.agent.maxVisualTokens ? { defaultMaxVisualTokens: config.agent.maxVisualTokens } : {}) });
+  const engine = new QaEngine({ policies, store, metrics, questionTimeoutMs: limits.questionTimeoutMs, ...(config.agent.maxTurns ? { defaultMaxTurns: config.agent.maxTurns } : {}), ...(config.agent.maxVisualTokens ? { defaultMaxVisualTokens: config.agent.maxVisualTokens } : {}) });
   // Without an explicit secret, links are signed with a key derived from the API keys, so they stay valid across restarts.
   const signer = new LinkSigner(config.linkSecret ?? (config.apiKeys.length ? config.apiKeys.join("\n") : undefined), config.linkTtlS);
   const inflight = new Set<Promise<unknown>>();

@@ -58,13 +58,13 @@ export const ServerConfigSchema = z.object({
   /** Lifetime of signed viewer links (s). */
   linkTtlS: positiveInt.default(7 * 24 * 3600),
   policy: PolicyConfigSchema.default({ name: "tiny" }),
-  /** Agent defaults a request may lower (max turns, visual-token budget). */
+  /** Agent defaults a request may lower (max turns, visual-token budget); unset: the policy's (4 turns, or the longer route of an expert). */
   agent: z
     .object({
-      maxTurns: positiveInt.max(16).default(4),
+      maxTurns: positiveInt.max(16).optional(),
       maxVisualTokens: positiveInt.optional(),
     })
-    .default({ maxTurns: 4 }),
+    .default({}),
   limits: LimitsSchema.default(LimitsSchema.parse({})),
   urls: z
     .object({

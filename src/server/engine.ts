@@ -42,7 +42,7 @@ export interface QaEngineOptions {
   store: TrajectoryStore;
   metrics: Metrics;
   questionTimeoutMs: number;
-  defaultMaxTurns: number;
+  defaultMaxTurns?: number;
   defaultMaxVisualTokens?: number;
 }
 
@@ -84,7 +84,7 @@ export class QaEngine {
         policy: cap.policy,
         settings: {
           ladder,
-          maxTurns: job.maxTurns ?? this.opts.defaultMaxTurns,
+          ...((job.maxTurns ?? this.opts.defaultMaxTurns) ? { maxTurns: job.maxTurns ?? this.opts.defaultMaxTurns } : {}),
           ...((job.maxVisualTokens ?? this.opts.defaultMaxVisualTokens) ? { maxVisualTokens: job.maxVisualTokens ?? this.opts.defaultMaxVisualTokens } : {}),
           paths: { roots: job.roots },
           timeoutMs: this.opts.questionTimeoutMs,

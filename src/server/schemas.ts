@@ -46,7 +46,7 @@ export const QaRequestSchema = z
     question: z.string().trim().min(1).max(4000),
     options: z.array(z.string().trim().min(1).max(500)).min(2).max(26).optional().describe('multiple-choice options, e.g. ["A. red", "B. blue"]'),
     policy: z.string().optional().describe("policy name (default: the server's)"),
-    max_turns: optionalInt(1, 16).describe("turn limit (default 4)"),
+    max_turns: optionalInt(1, 16).describe("turn limit (default 4, or the policy's longer route for the question)"),
     budget: optionalInt(1, 1_000_000).describe("visual-token budget for the whole question"),
     stream: z
       .union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1")])

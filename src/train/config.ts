@@ -115,6 +115,8 @@ export const DataConfig = z
         zoomRegion: z.boolean().default(false),
         /** With zoomRegion: the read is centred up to this many source px off the code, so reading is learnt where a model's own pointing lands (CueTeacherOptions.readJitter). */
         readJitter: z.number().min(0).max(20).default(0),
+        /** Change zooms on the left sign's digit, then (when the answer is not a left option) the right's, at the last clip frame on the signs (session 25; CueTeacherOptions.changeZoom). */
+        changeZoom: z.boolean().default(false),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

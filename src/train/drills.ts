@@ -18,7 +18,7 @@ import { FAMILIES, type Family, type TextPlace } from "../../datasets/synth/fami
 import { renderAt } from "../../datasets/synth/render.js";
 import { sceneRenderer } from "../../datasets/synth/scene.js";
 import { toolSpecs } from "../../prompts/index.js";
-import { CLOSE_RUNG, createCueTeacher, readZoom, type CueTeacherOptions } from "../policy/tiny/teacher.js";
+import { CHANGE_ZOOM_TURNS, CLOSE_RUNG, createCueTeacher, readZoom, type CueTeacherOptions } from "../policy/tiny/teacher.js";
 import { contextFromInput, exampleLength, turnExample, type Example, type TurnContext } from "../policy/tiny/sequence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import type { Scene } from "../../datasets/synth/scene.js";
@@ -46,7 +46,7 @@ export interface DrillOptions {
   reading?: boolean;
   /** Option answers name the option's text (turnExample). */
   optionText?: boolean;
-  /** How the cue teacher writes its turns (countSteps, orderFromClip, changeReads). */
+  /** How the cue teacher writes its turns (CueTeacherOptions); changeZoom gives change items CHANGE_ZOOM_TURNS turns. */
   teacher?: CueTeacherOptions;
   /** Relative share of each family among the n items (missing = 1); see drillIndices. */
   families?: Partial<Record<Family, number>>;
@@ -94,12 +94,17 @@ export const READING_FAMILIES: readonly string[] = ["flash-digit", "order", "sma
  * Frames are at the rung the teacher reads them at: low, or CLOSE_RUNG for small text (`close`
  * overrides it); `rung` puts every frame at one rung.
  */
-export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string; zoomRegion?: boolean; readJitter?: number } = {}): TurnContext {
+export function readingContext(item: DatasetItem, scene: Scene, opts: { rung?: string; close?: string; zoomRegion?: boolean; changeZoom?: boolean; readJitter?: number } = {}): TurnContext {
   const low = targetSize(scene, { ladder: "tiny", rung: "low" });
-  // With the two-step zoom (CueTeacherOptions.zoomRegion), small text is read from the second zoom's crop.
-  const box = (item.meta as { text?: TextPlace[] } | undefined)?.text?.[0];
-  const region = opts.zoomRegion && item.meta?.family === "small-code" && box ? readZoom(box, scene, item.id, opts.readJitter) : undefined;
-  const frames = (item.evidence ?? []).flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact", undefined, region));
+  const family = item.meta?.family;
+  const boxes = (item.meta as { text?: TextPlace[] } | undefined)?.text ?? [];
+  // With the two-step zooms, small text is read from the second zoom's crop: small-code's code
+  // (zoomRegion), or change's sign that changed, after its change (changeZoom: the teacher's
+  // answer names that sign's last digit; its box is the one drawn second).
+  const zoomed = family === "small-code" && opts.zoomRegion ? boxes[0] : family === "change" && opts.changeZoom ? boxes[1] : undefined;
+  const region = zoomed ? readZoom(zoomed, scene, item.id, opts.readJitter) : undefined;
+  const evidence = family === "change" && opts.changeZoom ? (item.evidence ?? []).slice(-1) : (item.evidence ?? []);
+  const frames = evidence.flatMap((e) => renderAt(scene, [(e.start + e.end) / 2], opts.rung ?? ((e.min_pixels ?? 0) > low.width * low.height ? (opts.close ?? CLOSE_RUNG) : "low"), "exact", undefined, region));
   return { question: item.question, ...(item.options ? { options: item.options } : {}), history: [], mustAnswer: true, frames };
 }
 
@@ -117,7 +122,7 @@ export async function drillTurns(seed: number, index: number, opts: Pick<DrillOp
   const frame = sceneRenderer(scene);
   const duration = scene.frameCount / scene.fps;
   // The uniform baseline looks once (its frames, tolerant) and must answer.
-  const maxTurns = opts.uniform ? 1 : (opts.maxTurns ?? 4);
+  const maxTurns = opts.uniform ? 1 : (opts.maxTurns ?? (opts.teacher?.changeZoom && item.meta?.family === "change" ? CHANGE_ZOOM_TURNS : 4));
   const maxFramesPerCall = opts.maxFramesPerCall ?? 16;
   const d = LADDER_DEFAULTS.tiny;
   const first = opts.uniform ?? { frames: d.frames, rung: d.rung };
@@ -179,7 +184,7 @@ export async function drillExamples(opts: DrillOptions, tok: Tokenizer, maxLen: 
     // The reading view is answered with the teacher's answer turn (its think text and answer).
     if (opts.reading && !opts.lastTurns && last.includes("<answer>")) {
       const { item, scene } = makeItem(opts.seed, "train", i);
-      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene, { zoomRegion: opts.teacher?.zoomRegion ?? false, readJitter: opts.teacher?.readJitter ?? 0 }), last, tok, eo), reading: true });
+      if (READING_FAMILIES.includes(String(item.meta?.family))) examples.push({ ...turnExample(readingContext(item, scene, { zoomRegion: opts.teacher?.zoomRegion ?? false, changeZoom: opts.teacher?.changeZoom ?? false, readJitter: opts.teacher?.readJitter ?? 0 }), last, tok, eo), reading: true });
     }
     out.push(...examples.filter((e) => exampleLength(e) <= maxLen));
     onProgress?.(done + 1, opts.n);

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { answer } from "../../src/agent/loop.js";
+import { answer, resolveSettings } from "../../src/agent/loop.js";
 import { loadDataset, videoPath } from "../../datasets/io.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { createPolicy } from "../../src/policy/index.js";
@@ -71,7 +71,24 @@ describe("experts: weight sets chosen per question", () => {
     expect((await run(["--from", twin, "--to", dir, "--expert", "small-text", "--words", "code"])).code).toBe(0);
     expect(readExperts(dir).map((e) => [e.name, e.words.join()])).toEqual([["count", "many"], ["small-text", "code"]]);
     await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "count<-many, small-text<-code" } });
+    // An expert with a longer route carries its turn limit; a bad one is refused.
+    expect((await run(["--from", twin, "--to", dir, "--expert", "change", "--words", "changed", "--max-turns", "six"])).code).toBe(2);
+    expect((await run(["--from", twin, "--to", dir, "--max-turns", "6"])).code).toBe(2); // not an expert
+    expect((await run(["--from", twin, "--to", dir, "--expert", "change", "--words", "changed", "--max-turns", "6"])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, EXPERTS_FILE), "utf8")).experts[2]).toEqual({ name: "change", checkpoint: "experts/change", words: ["changed"], maxTurns: 6 });
+    await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "count<-many, small-text<-code, change<-changed (6 turns)" } });
   }, 120_000);
+
+  it("an expert's turn limit is the default for the questions it takes; a caller's limit wins", async () => {
+    const twin = join(defaultModelDir(), "uniform");
+    const dir = modelFolder(JSON.stringify({ experts: [{ name: "change", checkpoint: twin, words: ["changed"], maxTurns: 6 }] }));
+    const routed = await createPolicy("tiny", { options: { checkpoint: dir } });
+    const changed = "What changed on the signs?";
+    expect(routed.turnsFor?.(changed)).toBe(6);
+    expect(resolveSettings({ ladder: "tiny" }, routed, changed).maxTurns).toBe(6);
+    expect(resolveSettings({ ladder: "tiny" }, routed, "How many times did it flash?").maxTurns).toBe(4);
+    expect(resolveSettings({ ladder: "tiny", maxTurns: 3 }, routed, changed).maxTurns).toBe(3);
+  });
 
   it("a missing expert checkpoint fails when the policy is made, not in the middle of a question", async () => {
     const dir = modelFolder(JSON.stringify({ experts: [{ name: "gone", checkpoint: "experts/gone", words: ["code"] }] }));

@@ -276,6 +276,45 @@ describe("SFT drills (rendered in-process)", () => {
     for (const i of [0, 1, 2, 4, 5]) expect((await drillTurns(5, i, { teacher: { zoomRegion: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(5, i)).turns.map((t) => t.text));
   });
 
+  it("changeZoom: change reads the left sign's last digit, answers when a left option became it, else reads the right sign's", async () => {
+    const routes = new Set<string>();
+    for (let index = 4; index < 4 + 6 * 12; index += 6) {
+      const { item, scene } = makeItem(5, "train", index);
+      expect(item.meta.family).toBe("change");
+      const { turns } = await drillTurns(5, index, { teacher: { changeZoom: true } });
+      const names = turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer");
+      const option = item.options!.find((o) => o.startsWith(`${item.answer}. `))!;
+      const side = option.includes("left sign") ? "left" : "right";
+      // Two zooms on the left sign; two more on the right only when the answer is a right option.
+      expect(names).toEqual(["get_clip", ...Array<string>(side === "left" ? 2 : 4).fill("get_frames"), "answer"]);
+      routes.add(side);
+      const calls = turns.slice(1, -1).map((t) => (JSON.parse(/<tool_call>(.*)<\/tool_call>/.exec(t.text)![1]!) as { arguments: { timestamps: number[]; region: number[] } }).arguments);
+      // One moment, after the change: every zoom asks for it, and the sign that changed shows its last digit then.
+      const [changed, after] = [item.evidence!.at(-1)!, calls[0]!.timestamps[0]!];
+      for (const c of calls) expect(c.timestamps).toEqual([after]);
+      expect(after).toBeGreaterThanOrEqual(Math.floor(changed.start * 10) / 10);
+      // Each read (the second zoom of a sign) lies inside that sign's first crop and shows 84x56 (3 x 2 patches).
+      for (let k = 1; k < calls.length; k += 2) {
+        const [first, read] = [calls[k - 1]!.region, calls[k]!.region];
+        expect(read[0]! >= first[0]! && read[1]! >= first[1]! && read[2]! <= first[2]! && read[3]! <= first[3]!).toBe(true);
+        expect([turns[k + 2]!.input.evidence[0]!.width, turns[k + 2]!.input.evidence[0]!.height]).toEqual([84, 56]);
+      }
+      // The left sign's crops are on the left half, the right sign's on the right.
+      expect(calls.map((c) => (c.region[0]! + c.region[2]!) / 2 < 0.5)).toEqual(calls.map((_, k) => k < 2));
+      // The answer names the sign it read last and that sign's digit, which its option became.
+      const m = /^<think>The (left|right) sign reads (\S), option ([A-D])\.<\/think>\n<answer>([A-D])<\/answer>$/.exec(turns.at(-1)!.text);
+      expect(m, turns.at(-1)!.text).not.toBeNull();
+      expect(m!.slice(1)).toEqual([side, option.slice(-1), item.answer, item.answer]);
+      // The reading view is the read of the sign that changed, after its change.
+      const view = readingContext(item, scene, { changeZoom: true }).frames;
+      expect(view.map((f) => [f.width, f.height])).toEqual([[84, 56]]);
+      expect(view[0]!.timestamp).toBeGreaterThanOrEqual(changed.start - 1e-6);
+    }
+    expect([...routes].sort()).toEqual(["left", "right"]);
+    // Other families are taught as before.
+    for (const i of [0, 1, 2, 3, 5]) expect((await drillTurns(5, i, { teacher: { changeZoom: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(5, i)).turns.map((t) => t.text));
+  });
+
   it("readJitter: the read lands up to that many px off the code, the same for the teacher's call and the reading view, and still holds it", async () => {
     let moved = 0;
     for (const index of [3, 9, 15, 21, 27, 33]) {

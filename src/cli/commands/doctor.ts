@@ -27,7 +27,7 @@ function embeddedModel(warnings: string[]): { path: string; version: string | nu
     if (version === null) warnings.push(`no model card with a version in ${path}`);
     const found = readExperts(path);
     for (const e of found) if (!existsSync(e.checkpoint)) warnings.push(`expert ${e.name}: no folder ${e.checkpoint}`);
-    experts = found.map((e) => `${e.name} <- ${e.words.join("|")}`);
+    experts = found.map((e) => `${e.name} <- ${e.words.join("|")}${e.maxTurns ? ` (${e.maxTurns} turns)` : ""}`);
   } catch (e) {
     warnings.push(asFramemindError(e).message);
   }

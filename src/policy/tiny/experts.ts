@@ -22,6 +22,8 @@ const ExpertEntrySchema = z.object({
   checkpoint: z.string().min(1),
   /** The question goes to this expert when it contains one of these words. */
   words: z.array(z.string().regex(/^[\p{L}\p{N}-]+$/u, "one word")).min(1),
+  /** The turns its route takes (a question routed here gets them when the caller sets no limit). */
+  maxTurns: z.number().int().min(1).max(16).optional(),
 });
 const ExpertsFileSchema = z.object({
   experts: z
@@ -44,6 +46,7 @@ export interface Expert {
   /** Absolute checkpoint folder. */
   checkpoint: string;
   words: string[];
+  maxTurns?: number;
 }
 
 /** The experts a model folder routes to ([] without experts.json); a bad file is a typed error. */
@@ -58,7 +61,7 @@ export function readExperts(modelDir: string): Expert[] {
   }
   const r = ExpertsFileSchema.safeParse(raw);
   if (!r.success) throw new FramemindError("FM_ERR_MODEL_INVALID", { path: file, reason: issues(r.error) });
-  return r.data.experts.map((e) => ({ name: e.name, checkpoint: resolve(dirname(file), e.checkpoint), words: e.words }));
+  return r.data.experts.map((e) => ({ name: e.name, checkpoint: resolve(dirname(file), e.checkpoint), words: e.words, ...(e.maxTurns ? { maxTurns: e.maxTurns } : {}) }));
 }
 
 /**
@@ -69,7 +72,7 @@ export function writeExpert(modelDir: string, expert: Expert): Expert[] {
   const dir = resolve(modelDir);
   const written = (e: Expert) => {
     const rel = relative(dir, resolve(e.checkpoint));
-    return { name: e.name, checkpoint: rel.startsWith("..") || isAbsolute(rel) ? resolve(e.checkpoint) : rel.split(sep).join("/"), words: e.words };
+    return { name: e.name, checkpoint: rel.startsWith("..") || isAbsolute(rel) ? resolve(e.checkpoint) : rel.split(sep).join("/"), words: e.words, ...(e.maxTurns ? { maxTurns: e.maxTurns } : {}) };
   };
   const entry = checkExpert(written(expert));
   const others = readExperts(dir).filter((e) => e.name !== expert.name).map(written);
@@ -90,8 +93,9 @@ export function createRoutedPolicy(main: Policy, experts: readonly { expert: Exp
   return {
     id: main.id,
     modelVersion: [main.modelVersion ?? "", ...routes.map((r) => `${r.name}=${r.policy.modelVersion ?? ""}`)].join(";"),
-    settings: { ...main.settings, experts: routes.map((r) => `${r.name}<-${r.words.join("|")}`).join(", ") },
+    settings: { ...main.settings, experts: routes.map((r) => `${r.name}<-${r.words.join("|")}${r.maxTurns ? ` (${r.maxTurns} turns)` : ""}`).join(", ") },
     ...(main.overrides ? { overrides: main.overrides } : {}),
+    turnsFor: (question) => routeOf(question, routes)?.maxTurns,
     async step(input: PolicyInput, opts: StepOptions) {
       const route = routeOf(input.question, routes);
       const step = await (route?.policy ?? main).step(input, opts);

@@ -122,9 +122,21 @@ export interface CueTeacherOptions {
    * rung (session 21): a crop around signZoomCentre from the clip, then READ_ZOOM_PX inside it (zoom.ts), then the code is read.
    */
   zoomRegion?: boolean;
-  /** With zoomRegion: the read is centred up to this many source px off the code (readZoom). */
+  /** With zoomRegion or changeZoom: the read is centred up to this many source px off the text (readZoom). */
   readJitter?: number;
+  /**
+   * Change zooms as small-code does (session 25): the left sign's part of the picture at the last
+   * clip frame on the signs, then its digit; the answer when a left option became that digit,
+   * else the same two zooms on the right sign and the right option that became its digit. The
+   * last moment decides (each option names its sign's last digit, and only the answer's holds),
+   * and no turn needs a digit read in an earlier turn, whose think the model no longer sees.
+   * Takes up to 6 turns (CHANGE_ZOOM_TURNS).
+   */
+  changeZoom?: boolean;
 }
+
+/** Turns the changeZoom route takes at most: clip, two zooms per sign, answer. */
+export const CHANGE_ZOOM_TURNS = 6;
 
 export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "options" | "meta" | "evidence">, opts: CueTeacherOptions = {}): Policy {
   const m = Meta.safeParse(item.meta);
@@ -174,6 +186,28 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     }
   };
 
+  /** The change route of opts.changeZoom (undefined: fall through to the answer). */
+  const changeZoomStep = (stage: string, looks: readonly PolicyInput["history"][number][], frames: readonly EvidenceFrame[], seen: readonly EvidenceFrame[], video: Size): PolicyStep | undefined => {
+    const xs = [...new Set(text.map((b) => b.x))].sort((a, b) => a - b);
+    const zooms = looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
+    if (xs.length !== 2 || (stage !== "clip" && stage !== "close") || zooms.length > 4) return undefined;
+    const t = stage === "clip" ? f1((seen.at(-1) ?? frames.at(-1)!).timestamp) : f1(frames[0]!.timestamp);
+    /** The sign's box shown at t (the changing sign has two: before and after its change). */
+    const boxAt = (x: number) => {
+      const b = text.find((b) => b.x === x && Number(t) >= b.from - 1e-6 && Number(t) < b.to);
+      return b?.y !== undefined && b.cell !== undefined ? { ...b, y: b.y, cell: b.cell } : undefined;
+    };
+    const [left, right] = [boxAt(xs[0]!), boxAt(xs[1]!)];
+    if (!left || !right) return undefined;
+    const zoom = (think: string, region: Region): PolicyStep => ({ text: formatTurn({ think, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) });
+    const signCrop = (b: typeof left) => zoomAt(signZoomCentre(textCentre(b), video), video);
+    const inView = zooms.length <= 2 ? left : right;
+    if (zooms.length === 0) return stage === "clip" ? zoom(`The signs show from ${f1((seen[0] ?? frames[0]!).timestamp)} to ${t} s. I read the left sign closely.`, signCrop(left)) : undefined;
+    if (zooms.length % 2 === 1) return zoom("I read the digit closely.", readZoom(inView, video, item.id, opts.readJitter, (zooms.at(-1)!.call!.arguments as { region: Region }).region));
+    if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`The left sign reads ${left.text}. I read the right sign closely.`, signCrop(right));
+    return answer(`The ${inView === left ? "left" : "right"} sign reads ${inView.text}, option ${item.answer}.`);
+  };
+
   return {
     id: "teacher",
     async step(input: PolicyInput): Promise<PolicyStep> {
@@ -182,7 +216,8 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
       const looks = input.history.filter((h) => h.observation.kind === "frames");
       const lastCall = looks.at(-1)?.call;
       const stage = !lastCall ? "overview" : lastCall.name !== "get_clip" ? "close" : looks.length === 1 ? "clip" : "clip2";
-      if (input.turn.mustAnswer || input.tools.length === 0) return readAnswer(frames);
+      const changeRoute = family === "change" && opts.changeZoom ? changeZoomStep(stage, looks, frames, seen, input.video) : undefined;
+      if (input.turn.mustAnswer || input.tools.length === 0) return changeRoute && !changeRoute.text.includes("<tool_call>") ? changeRoute : readAnswer(frames);
       /** A dense low clip over [start, end] (the think names what is in view first). */
       const watch = (where: string, start: number, end: number) =>
         formatTurn({ think: `${where} I watch ${f1(start)} to ${f1(end)} s closely.`, call: { name: "get_clip", arguments: { start, end, count: Math.min(CLIP_FRAMES, input.budget.maxFramesPerCall), rung: "low" } } });
@@ -232,6 +267,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
           return { text: formatTurn({ think: "I read the code closely.", call: { name: "get_frames", arguments: { timestamps: [Number(f1(frames[0].timestamp))], rung: CLOSE_RUNG, region } } }) };
         }
       }
+      if (changeRoute) return changeRoute;
       if (stage === "clip" && family === "small-code") {
         const t = textTime();
         return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read it at the ${CLOSE_RUNG} rung.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG } } }) };
