@@ -16,6 +16,8 @@
  *    them, or always with orderFromClip); small-code: ask for the top rung (CLOSE_RUNG) at a clip frame showing text on the
  *    sign; change: the same at the first and last clip frames showing the signs;
  *  turn 2 (second clip, close frames): read and answer.
+ * With zoomRegion (small-code) and changeZoom (change) the close look is two region zooms instead,
+ * and change may take two more (CHANGE_ZOOM_TURNS).
  *
  * Think texts are short and copy what is in view (times, counts), so a small model can learn
  * them. It needs the item's meta from the synthetic generator (family, cue, text boxes).
