@@ -66,17 +66,17 @@ describe("experts: weight sets chosen per question", () => {
     expect(JSON.parse(ok.out)).toMatchObject({ to: join(dir, "experts", "small-text"), experts: ["small-text"] });
     expect(JSON.parse(readFileSync(join(dir, EXPERTS_FILE), "utf8"))).toEqual({ experts: [{ name: "small-text", checkpoint: "experts/small-text", words: ["code", "text"] }] });
     expect(existsSync(join(dir, "experts", "small-text", "optimizer.safetensors"))).toBe(false);
-    // A second expert is added beside the first; the same name again replaces its entry.
+    // A second expert is added after the first; the same name again replaces its entry in place (the order is the routing priority).
     await run(["--from", twin, "--to", dir, "--expert", "count", "--words", "many"]);
     expect((await run(["--from", twin, "--to", dir, "--expert", "small-text", "--words", "code"])).code).toBe(0);
-    expect(readExperts(dir).map((e) => [e.name, e.words.join()])).toEqual([["count", "many"], ["small-text", "code"]]);
-    await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "count<-many, small-text<-code" } });
+    expect(readExperts(dir).map((e) => [e.name, e.words.join()])).toEqual([["small-text", "code"], ["count", "many"]]);
+    await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "small-text<-code, count<-many" } });
     // An expert with a longer route carries its turn limit; a bad one is refused.
     expect((await run(["--from", twin, "--to", dir, "--expert", "change", "--words", "changed", "--max-turns", "six"])).code).toBe(2);
     expect((await run(["--from", twin, "--to", dir, "--max-turns", "6"])).code).toBe(2); // not an expert
     expect((await run(["--from", twin, "--to", dir, "--expert", "change", "--words", "changed", "--max-turns", "6"])).code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, EXPERTS_FILE), "utf8")).experts[2]).toEqual({ name: "change", checkpoint: "experts/change", words: ["changed"], maxTurns: 6 });
-    await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "count<-many, small-text<-code, change<-changed (6 turns)" } });
+    await expect(createPolicy("tiny", { options: { checkpoint: dir } })).resolves.toMatchObject({ settings: { experts: "small-text<-code, count<-many, change<-changed (6 turns)" } });
   }, 120_000);
 
   it("an expert's turn limit is the default for the questions it takes; a caller's limit wins", async () => {

@@ -65,7 +65,7 @@ export function readExperts(modelDir: string): Expert[] {
 }
 
 /**
- * Adds (or replaces, by name) an expert in a model folder's experts.json; the checkpoint is kept
+ * Adds (or replaces in place, by name) an expert in a model folder's experts.json; the checkpoint is kept
  * relative to the folder when it lies inside it, so the folder can move.
  */
 export function writeExpert(modelDir: string, expert: Expert): Expert[] {
@@ -75,8 +75,11 @@ export function writeExpert(modelDir: string, expert: Expert): Expert[] {
     return { name: e.name, checkpoint: rel.startsWith("..") || isAbsolute(rel) ? resolve(e.checkpoint) : rel.split(sep).join("/"), words: e.words, ...(e.maxTurns ? { maxTurns: e.maxTurns } : {}) };
   };
   const entry = checkExpert(written(expert));
-  const others = readExperts(dir).filter((e) => e.name !== expert.name).map(written);
-  writeFileAtomic(join(dir, EXPERTS_FILE), `${JSON.stringify({ experts: [...others, entry] }, null, 2)}\n`);
+  // A replaced expert keeps its place: the order is the routing priority.
+  const old = readExperts(dir).map(written);
+  const at = old.findIndex((e) => e.name === expert.name);
+  const experts = at < 0 ? [...old, entry] : old.map((e, i) => (i === at ? entry : e));
+  writeFileAtomic(join(dir, EXPERTS_FILE), `${JSON.stringify({ experts }, null, 2)}\n`);
   return readExperts(dir);
 }
 
