@@ -82,7 +82,13 @@ function readCentre(box: TextPlace, video: Size, itemId: string, jitter: number)
  * (by default the crop the teacher's first zoom asks for), so a reading view is cut where the
  * teacher's read is.
  */
-export function readZoom(box: TextPlace, video: Size, itemId: string, jitter = 0, first: Region = zoomAt(signZoomCentre(textCentre(box), video), video)): Region {
+/** The teacher's first zoom on small text: the sign's part of the picture (signZoomCentre). */
+const signCrop = (box: TextPlace, video: Size): Region => zoomAt(signZoomCentre(textCentre(box), video), video);
+
+/** The earlier looks that were region zooms. */
+const regionZooms = (looks: readonly PolicyInput["history"][number][]) => looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
+
+export function readZoom(box: TextPlace, video: Size, itemId: string, jitter = 0, first: Region = signCrop(box, video)): Region {
   return zoomAt(readCentre(box, video, itemId, jitter), video, first);
 }
 
@@ -191,7 +197,7 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
   /** The change route of opts.changeZoom (undefined: fall through to the answer). */
   const changeZoomStep = (stage: string, looks: readonly PolicyInput["history"][number][], frames: readonly EvidenceFrame[], seen: readonly EvidenceFrame[], video: Size): PolicyStep | undefined => {
     const xs = [...new Set(text.map((b) => b.x))].sort((a, b) => a - b);
-    const zooms = looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
+    const zooms = regionZooms(looks);
     if (xs.length !== 2 || (stage !== "clip" && stage !== "close") || zooms.length > 4) return undefined;
     const t = stage === "clip" ? f1((seen.at(-1) ?? frames.at(-1)!).timestamp) : f1(frames[0]!.timestamp);
     /** The sign's box shown at t (the changing sign has two: before and after its change). */
@@ -202,11 +208,10 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     const [left, right] = [boxAt(xs[0]!), boxAt(xs[1]!)];
     if (!left || !right) return undefined;
     const zoom = (think: string, region: Region): PolicyStep => ({ text: formatTurn({ think, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) });
-    const signCrop = (b: typeof left) => zoomAt(signZoomCentre(textCentre(b), video), video);
     const inView = zooms.length <= 2 ? left : right;
-    if (zooms.length === 0) return stage === "clip" ? zoom(`The signs show from ${f1((seen[0] ?? frames[0]!).timestamp)} to ${t} s. I read the left sign closely.`, signCrop(left)) : undefined;
+    if (zooms.length === 0) return stage === "clip" ? zoom(`The signs show from ${f1((seen[0] ?? frames[0]!).timestamp)} to ${t} s. I read the left sign closely.`, signCrop(left, video)) : undefined;
     if (zooms.length % 2 === 1) return zoom("I read the digit closely.", readZoom(inView, video, item.id, opts.readJitter, (zooms.at(-1)!.call!.arguments as { region: Region }).region));
-    if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`The left sign reads ${left.text}. I read the right sign closely.`, signCrop(right));
+    if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`The left sign reads ${left.text}. I read the right sign closely.`, signCrop(right, video));
     return answer(`The ${inView === left ? "left" : "right"} sign reads ${inView.text}, option ${item.answer}.`);
   };
 
@@ -256,10 +261,10 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
       // Zooming needs to know where the text is (every synth generator writes y and cell).
       if (family === "small-code" && opts.zoomRegion && sign?.y !== undefined && sign.cell !== undefined) {
         const box = { ...sign, y: sign.y, cell: sign.cell };
-        const zooms = looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
+        const zooms = regionZooms(looks);
         if (stage === "clip") {
           const t = textTime();
-          const region = zoomAt(signZoomCentre(textCentre(box), input.video), input.video);
+          const region = signCrop(box, input.video);
           return { text: formatTurn({ think: `Text shows on the sign at ${t} s. I read the sign closely.`, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) };
         }
         if (stage === "close" && zooms.length === 1 && frames[0]) {
