@@ -117,6 +117,8 @@ export const DataConfig = z
         readJitter: z.number().min(0).max(20).default(0),
         /** Change zooms on the left sign's digit, then (when the answer is not a left option) the right's, at the last clip frame on the signs (session 25; CueTeacherOptions.changeZoom). */
         changeZoom: z.boolean().default(false),
+        /** With changeZoom: zoom this many clip frames before the last one on the signs, never before the change (session 26; CueTeacherOptions.changeMargin). */
+        changeMargin: z.number().int().min(0).max(8).default(0),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

@@ -315,6 +315,28 @@ describe("SFT drills (rendered in-process)", () => {
     for (const i of [0, 1, 2, 3, 5]) expect((await drillTurns(5, i, { teacher: { changeZoom: true } })).turns.map((t) => t.text)).toEqual((await drillTurns(5, i)).turns.map((t) => t.text));
   });
 
+  it("changeMargin: change zooms that many clip frames before the last on the signs, never before the change, and still answers right", async () => {
+    let kept = 0;
+    for (let index = 4; index < 4 + 6 * 12; index += 6) {
+      const { item } = makeItem(5, "train", index);
+      const time = (turns: Awaited<ReturnType<typeof drillTurns>>["turns"]) => (JSON.parse(/<tool_call>(.*)<\/tool_call>/.exec(turns[1]!.text)![1]!) as { arguments: { timestamps: number[] } }).arguments.timestamps[0]!;
+      const last = (await drillTurns(5, index, { teacher: { changeZoom: true } })).turns;
+      const { turns } = await drillTurns(5, index, { teacher: { changeZoom: true, changeMargin: 1 } });
+      const [t, tLast] = [time(turns), time(last)];
+      // One clip frame back unless that frame is before the change (then the last, as without it).
+      const clip = turns[1]!.input.evidence.map((f) => Number(f.timestamp.toFixed(1)));
+      const back = clip[clip.indexOf(tLast) - 1]!;
+      expect(t).toBe(back >= item.evidence!.at(-1)!.start - 1e-6 ? back : tLast);
+      if (t < tLast) kept++;
+      expect(t).toBeGreaterThanOrEqual(item.evidence!.at(-1)!.start - 1e-6);
+      // The think names the signs' span and the moment read; every zoom asks for it; the answer is right.
+      expect(turns[1]!.text).toContain(`I read the left sign at ${t.toFixed(1)} s closely.`);
+      expect(turns[1]!.text.split("</think>")[0]).toBe(last[1]!.text.split("</think>")[0]!.replace("I read the left sign closely.", `I read the left sign at ${t.toFixed(1)} s closely.`));
+      expect(turns.at(-1)!.text).toContain(`<answer>${item.answer}</answer>`);
+    }
+    expect(kept).toBeGreaterThan(6);
+  });
+
   it("readJitter: the read lands up to that many px off the code, the same for the teacher's call and the reading view, and still holds it", async () => {
     let moved = 0;
     for (const index of [3, 9, 15, 21, 27, 33]) {

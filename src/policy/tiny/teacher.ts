@@ -141,6 +141,12 @@ export interface CueTeacherOptions {
    * Takes up to 6 turns (CHANGE_ZOOM_TURNS).
    */
   changeZoom?: boolean;
+  /**
+   * With changeZoom: zoom this many clip frames before the last one on the signs (never before
+   * the change). Session 25's expert zoomed one frame past the signs' end for 9 of 50 val
+   * questions; a frame kept back leaves that slip on the signs. 0: the last frame (session 25).
+   */
+  changeMargin?: number;
 }
 
 /** Turns the changeZoom route takes at most: clip, two zooms per sign, answer. */
@@ -194,12 +200,21 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     }
   };
 
+  const margin = opts.changeMargin ?? 0;
+  /** The clip frame change zooms at: margin frames before the last on the signs, moved later while it is before the change. */
+  const zoomFrame = (onSigns: readonly EvidenceFrame[]): EvidenceFrame => {
+    const changed = (item.evidence ?? []).at(-1)?.start ?? 0;
+    let k = Math.max(0, onSigns.length - 1 - margin);
+    while (k < onSigns.length - 1 && Number(f1(onSigns[k]!.timestamp)) < changed - 1e-6) k++;
+    return onSigns[k]!;
+  };
   /** The change route of opts.changeZoom (undefined: fall through to the answer). */
   const changeZoomStep = (stage: string, looks: readonly PolicyInput["history"][number][], frames: readonly EvidenceFrame[], seen: readonly EvidenceFrame[], video: Size): PolicyStep | undefined => {
     const xs = [...new Set(text.map((b) => b.x))].sort((a, b) => a - b);
     const zooms = regionZooms(looks);
     if (xs.length !== 2 || (stage !== "clip" && stage !== "close") || zooms.length > 4) return undefined;
-    const t = stage === "clip" ? f1((seen.at(-1) ?? frames.at(-1)!).timestamp) : f1(frames[0]!.timestamp);
+    const onSigns = seen.length > 0 ? seen : frames;
+    const t = stage === "clip" ? f1(zoomFrame(onSigns).timestamp) : f1(frames[0]!.timestamp);
     /** The sign's box shown at t (the changing sign has two: before and after its change). */
     const boxAt = (x: number) => {
       const b = text.find((b) => b.x === x && Number(t) >= b.from - 1e-6 && Number(t) < b.to);
@@ -209,7 +224,8 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     if (!left || !right) return undefined;
     const zoom = (think: string, region: Region): PolicyStep => ({ text: formatTurn({ think, call: { name: "get_frames", arguments: { timestamps: [Number(t)], rung: CLOSE_RUNG, region } } }) });
     const inView = zooms.length <= 2 ? left : right;
-    if (zooms.length === 0) return stage === "clip" ? zoom(`The signs show from ${f1((seen[0] ?? frames[0]!).timestamp)} to ${t} s. I read the left sign closely.`, signCrop(left, video)) : undefined;
+    const span = `The signs show from ${f1(onSigns[0]!.timestamp)} to ${f1(onSigns.at(-1)!.timestamp)} s.`;
+    if (zooms.length === 0) return stage === "clip" ? zoom(margin > 0 ? `${span} I read the left sign at ${t} s closely.` : `${span} I read the left sign closely.`, signCrop(left, video)) : undefined;
     if (zooms.length % 2 === 1) return zoom("I read the digit closely.", readZoom(inView, video, item.id, opts.readJitter, (zooms.at(-1)!.call!.arguments as { region: Region }).region));
     if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`The left sign reads ${left.text}. I read the right sign closely.`, signCrop(right, video));
     return answer(`The ${inView === left ? "left" : "right"} sign reads ${inView.text}, option ${item.answer}.`);
