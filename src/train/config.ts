@@ -119,6 +119,8 @@ export const DataConfig = z
         changeZoom: z.boolean().default(false),
         /** With changeZoom: zoom this many clip frames before the last one on the signs, never before the change (session 26; CueTeacherOptions.changeMargin). */
         changeMargin: z.number().int().min(0).max(8).default(0),
+        /** With changeZoom: the think copies the read side's options' last digits before it answers or goes on (session 26; CueTeacherOptions.changeCompare). */
+        changeCompare: z.boolean().default(false),
         /** Relative share of each family among the n items. */
         families: FamilyWeights,
         /**

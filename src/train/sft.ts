@@ -321,8 +321,8 @@ export async function trainSft(cfg: SftConfig, opts: SftOptions = {}): Promise<S
   const exampleOpts = { optionText: cfg.data.optionAnswers === "text" };
   const train = await loadExamples(trainRecs, tokenizer, maxLen, "train", exampleOpts);
   // Drills (every turn of n items), then answer-turn drills (the last answerTurns.lastTurns turns of answerTurns.n other items).
-  const { uniform: uniformSpec, reading, countSteps, orderFromClip, changeReads, zoomRegion, readJitter, changeZoom, changeMargin, answerTurns } = cfg.data.drills;
-  const teacher = { countSteps, orderFromClip, changeReads, zoomRegion, readJitter, changeZoom, changeMargin };
+  const { uniform: uniformSpec, reading, countSteps, orderFromClip, changeReads, zoomRegion, readJitter, changeZoom, changeMargin, changeCompare, answerTurns } = cfg.data.drills;
+  const teacher = { countSteps, orderFromClip, changeReads, zoomRegion, readJitter, changeZoom, changeMargin, changeCompare };
   const teacherSwitches = Object.fromEntries(Object.entries(teacher).map(([k, on]) => [k, typeof on === "number" ? on : on ? 1 : 0])); // as metrics.jsonl logs them
   const uniform = framesRung(uniformSpec);
   const flaws = hasFlaws(cfg.data.drills) ? { flaws: { ...flawRates(cfg.data.drills), seed: cfg.data.drills.seed } } : {};

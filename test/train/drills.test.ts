@@ -337,6 +337,33 @@ describe("SFT drills (rendered in-process)", () => {
     expect(kept).toBeGreaterThan(6);
   });
 
+  it("changeCompare: after a sign's read the think copies its side's options' last digits, then answers or goes on as before", async () => {
+    for (let index = 4; index < 4 + 6 * 8; index += 6) {
+      const { item } = makeItem(5, "train", index);
+      const plain = (await drillTurns(5, index, { teacher: { changeZoom: true } })).turns.map((t) => t.text);
+      const turns = (await drillTurns(5, index, { teacher: { changeZoom: true, changeCompare: true } })).turns.map((t) => t.text);
+      // The same route and calls; only the reads' thinks grow by the compared digits.
+      expect(turns.map((t) => t.split("</think>")[1])).toEqual(plain.map((t) => t.split("</think>")[1]));
+      let compared = 0;
+      for (const k of turns.keys()) {
+        const m = /The (left|right) sign reads (\S)\. The (left|right) sign became (\S) and (\S)[,.]/.exec(turns[k]!);
+        if (!m) {
+          expect(turns[k]).toBe(plain[k]);
+          continue;
+        }
+        const [side, digit, again, a, b] = m.slice(1);
+        expect(again).toBe(side);
+        // The digits are the side's options' last ones, in the options' order.
+        expect([a, b]).toEqual(item.options!.filter((o) => o.includes(`${side} sign`)).map((o) => o.slice(-1)));
+        // It answers exactly when the digit read is one of them.
+        expect(turns[k]!.includes("<answer>")).toBe([a, b].includes(digit));
+        compared++;
+      }
+      // Every read is compared: once when the answer is a left option, twice otherwise.
+      expect(compared).toBe(item.options!.find((o) => o.startsWith(`${item.answer}. `))!.includes("left sign") ? 1 : 2);
+    }
+  });
+
   it("readJitter: the read lands up to that many px off the code, the same for the teacher's call and the reading view, and still holds it", async () => {
     let moved = 0;
     for (const index of [3, 9, 15, 21, 27, 33]) {

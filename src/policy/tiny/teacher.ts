@@ -147,6 +147,14 @@ export interface CueTeacherOptions {
    * questions; a frame kept back leaves that slip on the signs. 0: the last frame (session 25).
    */
   changeMargin?: number;
+  /**
+   * With changeZoom: after reading a sign's digit, the think copies the digits its side's options
+   * "became" before it answers or goes on ("The left sign reads 3. The left sign became 7 and 6. I
+   * read the right sign closely."), so the digit is compared with text of the same turn. Session
+   * 26's expert read the left digit (33 of 35) but went on to the right sign for 11 of 23 questions
+   * that needed it.
+   */
+  changeCompare?: boolean;
 }
 
 /** Turns the changeZoom route takes at most: clip, two zooms per sign, answer. */
@@ -227,8 +235,11 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     const span = `The signs show from ${f1(onSigns[0]!.timestamp)} to ${f1(onSigns.at(-1)!.timestamp)} s.`;
     if (zooms.length === 0) return stage === "clip" ? zoom(margin > 0 ? `${span} I read the left sign at ${t} s closely.` : `${span} I read the left sign closely.`, signCrop(left, video)) : undefined;
     if (zooms.length % 2 === 1) return zoom("I read the digit closely.", readZoom(inView, video, item.id, opts.readJitter, (zooms.at(-1)!.call!.arguments as { region: Region }).region));
-    if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`The left sign reads ${left.text}. I read the right sign closely.`, signCrop(right, video));
-    return answer(`The ${inView === left ? "left" : "right"} sign reads ${inView.text}, option ${item.answer}.`);
+    const side = inView === left ? "left" : "right";
+    /** "The left sign reads 3" and, with changeCompare, ". The left sign became 7 and 6" (its side's options' last digits). */
+    const read = `The ${side} sign reads ${inView.text}${opts.changeCompare ? `. The ${side} sign became ${(item.options ?? []).filter((o) => optionWords(o).startsWith(side)).map((o) => o.slice(-1)).join(" and ")}` : ""}`;
+    if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`${read}. I read the right sign closely.`, signCrop(right, video));
+    return answer(`${read}, option ${item.answer}.`);
   };
 
   return {
