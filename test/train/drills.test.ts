@@ -7,10 +7,14 @@ import { Tokenizer } from "../../src/policy/tiny/tokenizer.js";
 import { areaResize } from "../../datasets/synth/render.js";
 import { CLOSE_RUNG, createCueTeacher } from "../../src/policy/tiny/teacher.js";
 import { answer } from "../../src/agent/loop.js";
+import { splitTurn } from "../../src/agent/protocol.js";
 import { loadDataset, videoPath } from "../../datasets/io.js";
 import { evidenceRecall } from "../../src/eval/evidence.js";
 import type { DatasetItem } from "../../datasets/schema.js";
 import { FIXTURE_SEED, synthFixture } from "../tiny/fixture.js";
+
+/** The arguments of a teacher turn's one tool call (the protocol's own split, then its JSON). */
+const callArgs = <A>(text: string): A => (JSON.parse(splitTurn(text).toolCalls[0]!) as { arguments: A }).arguments;
 
 /** A vocabulary for drill items 0..5 of seed 5 (one of each family): their turns, questions and options. */
 async function seed5Vocabulary(): Promise<Tokenizer> {
@@ -152,10 +156,10 @@ describe("SFT drills (rendered in-process)", () => {
     const c = (await drillTurns(5, 1)).turns;
     expect(calls(c)).toEqual(["get_clip", "get_clip", "answer"]);
     expect([covers(count, c[1]!.input.evidence), covers(count, c[2]!.input.evidence)]).toEqual([false, true]);
-    const second = JSON.parse(/<tool_call>(.*)<\/tool_call>/s.exec(c[1]!.text)![1]!) as { arguments: { start: number; end: number } };
+    const second = callArgs<{ start: number; end: number }>(c[1]!.text);
     const cue = count.meta.cue as { start: number; end: number };
-    expect(second.arguments.start).toBeGreaterThanOrEqual(cue.start - 0.1);
-    expect(second.arguments.end).toBeLessThanOrEqual(cue.end);
+    expect(second.start).toBeGreaterThanOrEqual(cue.start - 0.1);
+    expect(second.end).toBeLessThanOrEqual(cue.end);
     // Flash-digit looks again only when no clip frame showed the digit (item 18), not otherwise (item 0).
     const missed = (await drillTurns(5, 18)).turns, caught = (await drillTurns(5, 0)).turns;
     expect([calls(missed), calls(caught)]).toEqual([["get_clip", "get_clip", "answer"], ["get_clip", "answer"]]);
@@ -206,8 +210,7 @@ describe("SFT drills (rendered in-process)", () => {
     expect(zoom[1]!.timestamp).toBeLessThanOrEqual(next!.end + 1e-6);
     // The zoomed times are frames of the clip in view, so the model points at them.
     const clipTimes = turns[1]!.input.evidence.map((f) => f.timestamp.toFixed(1));
-    const called = JSON.parse(/<tool_call>(.*)<\/tool_call>/s.exec(turns[1]!.text)![1]!) as { arguments: { timestamps: number[] } };
-    for (const t of called.arguments.timestamps) expect(clipTimes).toContain(t.toFixed(1));
+    for (const t of callArgs<{ timestamps: number[] }>(turns[1]!.text).timestamps) expect(clipTimes).toContain(t.toFixed(1));
     expect(turns[2]!.text).toMatch(new RegExp(`<answer>${item.answer}</answer>`));
   });
 
@@ -253,7 +256,7 @@ describe("SFT drills (rendered in-process)", () => {
       expect(item.meta.family).toBe("small-code");
       const { turns, evidenceSeen } = await drillTurns(5, index, { teacher: { zoomRegion: true } });
       expect(turns.map((t) => /"name":"(\w+)"/.exec(t.text)?.[1] ?? "answer")).toEqual(["get_clip", "get_frames", "get_frames", "answer"]);
-      const regionOf = (k: number) => (JSON.parse(/<tool_call>(.*)<\/tool_call>/.exec(turns[k]!.text)![1]!) as { arguments: { region: number[] } }).arguments.region;
+      const regionOf = (k: number) => callArgs<{ region: number[] }>(turns[k]!.text).region;
       const [first, second] = [regionOf(1), regionOf(2)];
       // The first crop: half the picture each way, on the eighth grid, holding the code's box.
       expect(first[2]! - first[0]!).toBe(0.5);
@@ -288,7 +291,7 @@ describe("SFT drills (rendered in-process)", () => {
       // Two zooms on the left sign; two more on the right only when the answer is a right option.
       expect(names).toEqual(["get_clip", ...Array<string>(side === "left" ? 2 : 4).fill("get_frames"), "answer"]);
       routes.add(side);
-      const calls = turns.slice(1, -1).map((t) => (JSON.parse(/<tool_call>(.*)<\/tool_call>/.exec(t.text)![1]!) as { arguments: { timestamps: number[]; region: number[] } }).arguments);
+      const calls = turns.slice(1, -1).map((t) => callArgs<{ timestamps: number[]; region: number[] }>(t.text));
       // One moment, after the change: every zoom asks for it, and the sign that changed shows its last digit then.
       const [changed, after] = [item.evidence!.at(-1)!, calls[0]!.timestamps[0]!];
       for (const c of calls) expect(c.timestamps).toEqual([after]);
@@ -319,7 +322,7 @@ describe("SFT drills (rendered in-process)", () => {
     let kept = 0;
     for (let index = 4; index < 4 + 6 * 12; index += 6) {
       const { item } = makeItem(5, "train", index);
-      const time = (turns: Awaited<ReturnType<typeof drillTurns>>["turns"]) => (JSON.parse(/<tool_call>(.*)<\/tool_call>/.exec(turns[1]!.text)![1]!) as { arguments: { timestamps: number[] } }).arguments.timestamps[0]!;
+      const time = (turns: Awaited<ReturnType<typeof drillTurns>>["turns"]) => callArgs<{ timestamps: number[] }>(turns[1]!.text).timestamps[0]!;
       const last = (await drillTurns(5, index, { teacher: { changeZoom: true } })).turns;
       const { turns } = await drillTurns(5, index, { teacher: { changeZoom: true, changeMargin: 1 } });
       const [t, tLast] = [time(turns), time(last)];

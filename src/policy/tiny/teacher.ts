@@ -77,17 +77,17 @@ function readCentre(box: TextPlace, video: Size, itemId: string, jitter: number)
   return [(c.x + d()) / video.width, (c.y + d()) / video.height];
 }
 
-/**
- * The teacher's read on small text: READ_ZOOM_PX around readCentre, inside the sign's crop `first`
- * (by default the crop the teacher's first zoom asks for), so a reading view is cut where the
- * teacher's read is.
- */
 /** The teacher's first zoom on small text: the sign's part of the picture (signZoomCentre). */
 const signCrop = (box: TextPlace, video: Size): Region => zoomAt(signZoomCentre(textCentre(box), video), video);
 
 /** The earlier looks that were region zooms. */
 const regionZooms = (looks: readonly PolicyInput["history"][number][]) => looks.filter((h) => h.call && Array.isArray((h.call.arguments as { region?: unknown }).region));
 
+/**
+ * The teacher's read on small text: READ_ZOOM_PX around readCentre, inside the sign's crop `first`
+ * (by default the crop the teacher's first zoom asks for), so a reading view is cut where the
+ * teacher's read is.
+ */
 export function readZoom(box: TextPlace, video: Size, itemId: string, jitter = 0, first: Region = signCrop(box, video)): Region {
   return zoomAt(readCentre(box, video, itemId, jitter), video, first);
 }
@@ -236,8 +236,9 @@ export function createCueTeacher(item: Pick<DatasetItem, "id" | "answer" | "opti
     if (zooms.length === 0) return stage === "clip" ? zoom(margin > 0 ? `${span} I read the left sign at ${t} s closely.` : `${span} I read the left sign closely.`, signCrop(left, video)) : undefined;
     if (zooms.length % 2 === 1) return zoom("I read the digit closely.", readZoom(inView, video, item.id, opts.readJitter, (zooms.at(-1)!.call!.arguments as { region: Region }).region));
     const side = inView === left ? "left" : "right";
-    /** "The left sign reads 3" and, with changeCompare, ". The left sign became 7 and 6" (its side's options' last digits). */
-    const read = `The ${side} sign reads ${inView.text}${opts.changeCompare ? `. The ${side} sign became ${(item.options ?? []).filter((o) => optionWords(o).startsWith(side)).map((o) => o.slice(-1)).join(" and ")}` : ""}`;
+    /** The digits this side's options say its sign became (each option ends with one), in the options' order. */
+    const became = (item.options ?? []).filter((o) => optionWords(o).startsWith(side)).map((o) => o.slice(-1));
+    const read = `The ${side} sign reads ${inView.text}${opts.changeCompare ? `. The ${side} sign became ${became.join(" and ")}` : ""}`;
     if (zooms.length === 2 && !optionText(item.answer).startsWith("left")) return zoom(`${read}. I read the right sign closely.`, signCrop(right, video));
     return answer(`${read}, option ${item.answer}.`);
   };
